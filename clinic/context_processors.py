@@ -1,0 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
+from clinic.roles import ROLE_LABELS, user_roles
+
+
+def staff_context(request):
+    """The signed-in person's clinic and role, for the top bar."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    membership = getattr(user, "membership", None)
+    roles = [ROLE_LABELS[role] for role in user_roles(user)]
+    if user.is_superuser and not roles:
+        roles = [_("Superuser")]
+    return {
+        "current_clinic": membership.clinic if membership else None,
+        "current_roles": roles,
+    }

@@ -1,0 +1,74 @@
+"""The two staff roles and exactly what each may do.
+
+Roles are Django groups whose permissions are set from the table below every time the
+database is migrated, so a fresh database and an old one end up with the same rights.
+Changing what a role may do is a change to this table, reviewed like code.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_lazy as _
+
+CLINICIAN = "Clinician"
+CATALOGUE_ADMIN = "Catalogue admin"
+
+ROLE_LABELS = {CLINICIAN: _("Clinician"), CATALOGUE_ADMIN: _("Catalogue admin")}
+
+CATALOGUE_MODELS = [
+    "concern",
+    "condition",
+    "mechanism",
+    "depthlevel",
+    "treatmentcategory",
+    "evidencebasis",
+    "evidencesource",
+    "requirement",
+    "conflictpolicy",
+    "disagreement",
+    "treatment",
+    "indication",
+    "concernexclusion",
+    "contraindicationrule",
+    "pretreatmentrequirement",
+    "aftercarestep",
+]
+
+ROLE_PERMISSIONS = {
+    # Clinicians read the catalogue; they never change it.
+    CLINICIAN: [f"treatments.view_{model}" for model in CATALOGUE_MODELS],
+    # Catalogue admins keep the catalogue and read its change history.
+    CATALOGUE_ADMIN: [
+        f"treatments.{action}_{model}"
+        for model in CATALOGUE_MODELS
+        for action in ("view", "add", "change", "delete")
+    ]
+    + ["treatments.view_cataloguechange"],
+}
+
+
+def roles_sync():
+    """Create the role groups and give each exactly the permissions in ROLE_PERMISSIONS."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+
+
+def roles_sync_after_migrate(sender, **kwargs):
+    roles_sync()
+
+
+def user_roles(user):
+    """The role names a user holds, in a stable order."""
+    if not user.is_authenticated:
+        return []
+    names = {group.name for group in user.groups.all()}
+    return [role for role in ROLE_PERMISSIONS if role in names]
+
+
+def user_has_role(user, role):
+    return role in user_roles(user)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from clinic import views
+
+clinic_patterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+urlpatterns = [
+    path("", include((clinic_patterns, "clinic"))),
+    path("catalogue/", include("treatments.urls")),
+    path("admin/", admin.site.urls),
+]

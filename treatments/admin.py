@@ -1,0 +1,358 @@
+"""The catalogue admins' workshop: every catalogue record, editable with validation, and the
+history of every change. Saves and deletes go through treatments.services, so each one is
+recorded with who made it and what changed."""
+
+from django import forms
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from treatments.models import (
+    PHOTOTYPES,
+    AftercareStep,
+    CatalogueChange,
+    Concern,
+    ConcernExclusion,
+    Condition,
+    ConflictPolicy,
+    ContraindicationRule,
+    DepthLevel,
+    Disagreement,
+    EvidenceBasis,
+    EvidenceSource,
+    Indication,
+    Mechanism,
+    PihRisk,
+    PreTreatmentRequirement,
+    Requirement,
+    Treatment,
+    TreatmentArea,
+    TreatmentCategory,
+)
+from treatments.services import catalogue_record_delete, catalogue_record_save, change_value
+
+
+def form_changes(form):
+    """What a submitted admin form changes, field by field: {field: [before, after]}."""
+    changes = {}
+    for name in form.changed_data:
+        field = form.fields[name]
+        before = form.initial.get(name)
+        if isinstance(field, forms.ModelChoiceField) and not isinstance(
+                field, forms.ModelMultipleChoiceField) and before is not None:
+            before = field.queryset.model._default_manager.filter(pk=before).first()
+        changes[name] = [change_value(before), change_value(form.cleaned_data.get(name))]
+    return changes
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Saves, deletes and inline edits go through the catalogue services; the History
+    button shows the catalogue's own change records, field by field."""
+
+    object_history_template = "admin/treatments/change_history.html"
+
+    def save_model(self, request, obj, form, change):
+        catalogue_record_save(actor=request.user, instance=obj, changes=form_changes(form),
+                              created=not change)
+
+    def delete_model(self, request, obj):
+        catalogue_record_delete(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            catalogue_record_delete(actor=request.user, instance=obj)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            catalogue_record_delete(actor=request.user, instance=obj)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            instance = inline_form.instance
+            catalogue_record_save(actor=request.user, instance=instance,
+                                  changes=form_changes(inline_form),
+                                  created=instance._state.adding)
+        formset.save_m2m()
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise admin.exceptions.PermissionDenied
+        entries = self.history_entries(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change history: %s") % obj,
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "entries": entries,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.object_history_template, context)
+
+    def history_entries(self, obj):
+        return CatalogueChange.objects.filter(
+            model=obj._meta.model_name, object_id=str(obj.pk)
+        ).select_related("actor")
+
+
+class SourcesMixin:
+    autocomplete_fields = ["sources"]
+
+
+class CodedAdmin(AuditedAdmin):
+    search_fields = ["code", "label"]
+    list_display = ["code", "label"]
+
+
+@admin.register(EvidenceSource)
+class EvidenceSourceAdmin(AuditedAdmin):
+    list_display = ["key", "title", "type", "year"]
+    list_filter = ["type"]
+    search_fields = ["key", "title", "authors", "citation"]
+
+
+@admin.register(EvidenceBasis)
+class EvidenceBasisAdmin(CodedAdmin):
+    pass
+
+
+@admin.register(Mechanism)
+class MechanismAdmin(SourcesMixin, CodedAdmin):
+    pass
+
+
+@admin.register(DepthLevel)
+class DepthLevelAdmin(CodedAdmin):
+    list_display = ["rank", "code", "label"]
+
+
+@admin.register(TreatmentCategory)
+class TreatmentCategoryAdmin(CodedAdmin):
+    pass
+
+
+@admin.register(Concern)
+class ConcernAdmin(CodedAdmin):
+    list_display = ["code", "label", "patient_label", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "label", "patient_label"]
+
+
+@admin.register(Condition)
+class ConditionAdmin(CodedAdmin):
+    list_display = ["code", "label", "category", "kind", "active"]
+    list_filter = ["category", "kind", "active"]
+    search_fields = ["code", "label", "question", "examples"]
+    filter_horizontal = ["implies"]
+
+
+@admin.register(Requirement)
+class RequirementAdmin(CodedAdmin):
+    pass
+
+
+@admin.register(ConflictPolicy)
+class ConflictPolicyAdmin(AuditedAdmin):
+    list_display = ["code", "title", "active"]
+    search_fields = ["code", "title", "trigger", "action"]
+
+
+@admin.register(Disagreement)
+class DisagreementAdmin(SourcesMixin, AuditedAdmin):
+    list_display = ["code", "topic"]
+    search_fields = ["code", "topic", "summary", "resolution"]
+
+
+class PihRiskWidget(forms.MultiWidget):
+    template_name = "admin/treatments/widgets/pih_risk.html"
+
+    def __init__(self, attrs=None):
+        super().__init__([
+            forms.Select(choices=PihRisk.choices, attrs={"aria-label": _("Type %s") % t})
+            for t in PHOTOTYPES
+        ], attrs)
+
+    def decompress(self, value):
+        value = value or {}
+        return [value.get(t) for t in PHOTOTYPES]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["phototypes"] = list(zip(PHOTOTYPES, context["widget"]["subwidgets"]))
+        return context
+
+
+class PihRiskField(forms.MultiValueField):
+    widget = PihRiskWidget
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields=[forms.ChoiceField(choices=PihRisk.choices) for _t in PHOTOTYPES],
+            require_all_fields=True, **kwargs,
+        )
+
+    def compress(self, data_list):
+        return dict(zip(PHOTOTYPES, data_list)) if data_list else {}
+
+
+def phototype_field(label):
+    return forms.MultipleChoiceField(
+        label=label, required=False, choices=[(t, t) for t in PHOTOTYPES],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-checkboxes"}),
+    )
+
+
+class TreatmentForm(forms.ModelForm):
+    fitzpatrick_suitable = phototype_field(_("Suitable phototypes"))
+    fitzpatrick_caution = phototype_field(_("Caution phototypes"))
+    fitzpatrick_excluded = phototype_field(_("Excluded phototypes"))
+    pih_risk = PihRiskField(label=_("Pigmentation (PIH) risk by phototype"))
+
+    class Meta:
+        model = Treatment
+        fields = "__all__"
+
+
+class IndicationInline(SourcesMixin, admin.TabularInline):
+    model = Indication
+    extra = 0
+    autocomplete_fields = ["concern", "sources"]
+
+
+class ConcernExclusionInline(SourcesMixin, admin.TabularInline):
+    model = ConcernExclusion
+    extra = 0
+    autocomplete_fields = ["concern", "sources"]
+
+
+class ContraindicationRuleInline(SourcesMixin, admin.StackedInline):
+    model = ContraindicationRule
+    extra = 0
+    autocomplete_fields = ["condition", "sources"]
+    fields = [("condition", "severity", "basis", "confidence"), "rationale", "scope", "sources"]
+
+
+class PreTreatmentRequirementForm(forms.ModelForm):
+    treatment_areas = forms.MultipleChoiceField(
+        label=_("Treatment areas"), required=False, choices=TreatmentArea.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-checkboxes"}),
+    )
+
+    error_messages = {
+        "no_target": _(
+            "Say who this step applies to: every patient, a condition, a concern, a phototype "
+            "range or a treatment area."
+        ),
+    }
+
+    class Meta:
+        model = PreTreatmentRequirement
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.cleaned_data.get("DELETE"):
+            return cleaned
+        if not any([cleaned.get("applies_to_all"), cleaned.get("conditions"),
+                    cleaned.get("concerns"), cleaned.get("phototype_from"),
+                    cleaned.get("treatment_areas")]):
+            raise forms.ValidationError(self.error_messages["no_target"], code="no_target")
+        return cleaned
+
+
+class PreTreatmentRequirementInline(SourcesMixin, admin.StackedInline):
+    model = PreTreatmentRequirement
+    form = PreTreatmentRequirementForm
+    extra = 0
+    autocomplete_fields = ["requirement", "conditions", "concerns", "sources"]
+    fields = [("requirement", "strength"), "applies_to_all", ("conditions", "concerns"),
+              ("phototype_from", "phototype_to"), "treatment_areas", "timing", "note", "sources"]
+
+
+class AftercareStepInline(SourcesMixin, admin.StackedInline):
+    model = AftercareStep
+    extra = 0
+    fields = [("position", "period", "start_day", "end_day"), "clinician_text", "patient_text",
+              "sources"]
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(AuditedAdmin):
+    form = TreatmentForm
+    list_display = ["code", "name", "category", "depth", "referral", "active"]
+    list_filter = [
+        "category",
+        "mechanisms",
+        "depth",
+        ("indications__concern", admin.RelatedOnlyFieldListFilter),
+        ("rules__condition", admin.RelatedOnlyFieldListFilter),
+        "referral",
+        "active",
+    ]
+    search_fields = ["code", "name", "aliases", "clinician_description"]
+    autocomplete_fields = ["key_sources", "fitzpatrick_sources", "sessions_sources",
+                           "downtime_sources", "regulatory_sources"]
+    filter_horizontal = ["mechanisms", "disagreements"]
+    inlines = [IndicationInline, ConcernExclusionInline, ContraindicationRuleInline,
+               PreTreatmentRequirementInline, AftercareStepInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "aliases", "category", "mechanisms", "active",
+                           "referral"]}),
+        (_("Depth and descriptions"), {"fields": ["depth", "depth_note",
+                                                  "clinician_description",
+                                                  "patient_description"]}),
+        (_("Phototypes and pigmentation risk"), {"fields": [
+            "fitzpatrick_suitable", "fitzpatrick_caution", "fitzpatrick_excluded",
+            "fitzpatrick_unsourced", "pih_risk", "fitzpatrick_note", "fitzpatrick_sources"]}),
+        (_("Sessions and downtime"), {"fields": [
+            "sessions_typical", "sessions_interval", "sessions_sources",
+            ("downtime_min_days", "downtime_max_days"), "downtime_note", "downtime_sources"]}),
+        (_("Evidence"), {"fields": ["key_sources", "disagreements", "unsourced_notes",
+                                    "regulatory_note", "regulatory_sources"]}),
+    ]
+
+    def history_entries(self, obj):
+        """A treatment's history includes its indications, rules, steps and aftercare."""
+        from django.db.models import Q
+
+        return CatalogueChange.objects.filter(
+            Q(model="treatment", object_id=str(obj.pk)) | Q(treatment_code=obj.code)
+        ).select_related("actor")
+
+
+@admin.register(ContraindicationRule)
+class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
+    list_display = ["treatment", "condition", "severity", "basis", "confidence"]
+    list_filter = ["severity", "confidence", "basis", "condition__category",
+                   ("condition", admin.RelatedOnlyFieldListFilter),
+                   ("treatment", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["treatment__code", "treatment__name", "condition__code",
+                     "condition__label", "rationale"]
+    autocomplete_fields = ["treatment", "condition", "sources"]
+    list_select_related = ["treatment", "condition", "basis"]
+
+
+@admin.register(CatalogueChange)
+class CatalogueChangeAdmin(admin.ModelAdmin):
+    """The change history itself: readable, never editable."""
+
+    list_display = ["at", "actor_label", "action", "model", "object_repr", "treatment_code"]
+    list_filter = ["action", "model", "actor_label"]
+    search_fields = ["object_repr", "treatment_code", "actor_label"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in CatalogueChange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,387 @@
+"""Loading the shipped catalogue (treatments/data/catalogue.yaml) into the database.
+
+The load is idempotent: records are matched by their stable codes, a record whose stored
+values already equal the file is left untouched, and a record a catalogue admin has edited
+is skipped (reported, not overwritten) unless a reset is asked for. Nothing is deleted:
+records admins added themselves stay.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from treatments.models import (
+    AftercareStep,
+    CatalogueChange,
+    Concern,
+    ConcernExclusion,
+    Condition,
+    ConflictPolicy,
+    ContraindicationRule,
+    DepthLevel,
+    Disagreement,
+    EvidenceBasis,
+    EvidenceSource,
+    Indication,
+    Mechanism,
+    PHOTOTYPES,
+    PreTreatmentRequirement,
+    Requirement,
+    Treatment,
+    TreatmentCategory,
+)
+from treatments.services import catalogue_change_entry, change_value
+
+CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
+
+AREA_GROUPS = {"all_full_face_or_perioral": ["full_face", "perioral"]}
+
+
+class CatalogueFileError(Exception):
+    """The data file refers to something it does not define, or breaks a catalogue rule."""
+
+
+def catalogue_file_read(path=CATALOGUE_FILE):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@dataclass
+class LoadReport:
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    skipped_records: list = field(default_factory=list)
+
+    @property
+    def changed_anything(self):
+        return bool(sum(self.created.values()) or sum(self.updated.values()))
+
+    def lines(self):
+        models = sorted(set(self.created) | set(self.updated) | set(self.unchanged)
+                        | set(self.skipped))
+        for model in models:
+            yield (f"{model}: {self.created[model]} created, {self.updated[model]} updated, "
+                   f"{self.unchanged[model]} unchanged, {self.skipped[model]} skipped")
+        for record in self.skipped_records:
+            yield f"skipped (edited by an admin): {record}"
+
+
+def parse_applies_if(entries):
+    """Split a requirement's `applies_if` list into what the model stores."""
+    target = {"applies_to_all": False, "conditions": [], "concerns": [],
+              "phototype_from": "", "phototype_to": "", "treatment_areas": []}
+    for entry in entries:
+        if entry == "all":
+            target["applies_to_all"] = True
+        elif entry in AREA_GROUPS:
+            target["treatment_areas"].extend(AREA_GROUPS[entry])
+        elif entry.startswith("fitzpatrick:"):
+            start, _sep, end = entry.split(":", 1)[1].partition("-")
+            target["phototype_from"], target["phototype_to"] = start, end or start
+        else:
+            target["conditions"].append(entry)
+    return target
+
+
+def parse_days(days):
+    """An aftercare day range such as '0-7', '0-ongoing', '28', 'daily', 'any later date'."""
+    text = str(days).strip()
+    if text == "daily":
+        return {"period": AftercareStep.Period.DAILY, "start_day": None, "end_day": None}
+    if text == "any later date":
+        return {"period": AftercareStep.Period.LATER, "start_day": None, "end_day": None}
+    start, _sep, end = text.partition("-")
+    if end == "ongoing":
+        return {"period": AftercareStep.Period.ONGOING, "start_day": int(start), "end_day": None}
+    return {"period": AftercareStep.Period.DAYS, "start_day": int(start),
+            "end_day": int(end or start)}
+
+
+class CatalogueLoader:
+    def __init__(self, data, *, reset=False):
+        self.data = data
+        self.reset = reset
+        self.report = LoadReport()
+        self.history = []
+        self.index = {}
+        self.created_pks = defaultdict(set)
+
+    # -- generic upsert ------------------------------------------------------------------
+
+    def existing(self, model, key_fields, m2m=()):
+        rows = model.objects.all()
+        if m2m:
+            rows = rows.prefetch_related(*m2m)
+        attnames = [model._meta.get_field(name).attname for name in key_fields]
+        return {tuple(getattr(row, name) for name in attnames): row for row in rows}
+
+    def upsert(self, model, existing, key, values, m2m=None):
+        """Create or update one record from the file; returns the record."""
+        m2m = m2m or {}
+        label = model._meta.model_name
+        record = existing.get(key)
+        if record is None:
+            record = model(**values)
+            self._validate(record)
+            record.save()
+            for name, targets in m2m.items():
+                getattr(record, name).set(targets)
+            existing[key] = record
+            self.created_pks[model].add(record.pk)
+            self.report.created[label] += 1
+            self.history.append(catalogue_change_entry(
+                actor=None, instance=record, action=CatalogueChange.Action.CREATED,
+                changes={name: [None, change_value(value)] for name, value in
+                         {**values, **m2m}.items() if value not in ("", None, [], {})},
+            ))
+            return record
+        changes = {}
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            if field.is_relation:
+                if getattr(record, field.attname) != (value.pk if value is not None else None):
+                    changes[name] = [change_value(getattr(record, name)), change_value(value)]
+            elif getattr(record, name) != value:
+                changes[name] = [change_value(getattr(record, name)), change_value(value)]
+        for name, targets in m2m.items():
+            current = sorted(change_value(list(getattr(record, name).all())))
+            wanted = sorted(change_value(list(targets)))
+            if current != wanted:
+                changes[name] = [current, wanted]
+        if not changes:
+            self.report.unchanged[label] += 1
+            return record
+        if record.customised_at and not self.reset:
+            self.report.skipped[label] += 1
+            self.report.skipped_records.append(f"{label} {record}")
+            return record
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.customised_at = None
+        self._validate(record)
+        record.save()
+        for name, targets in m2m.items():
+            getattr(record, name).set(targets)
+        self.report.updated[label] += 1
+        self.history.append(catalogue_change_entry(
+            actor=None, instance=record, action=CatalogueChange.Action.CHANGED, changes=changes,
+        ))
+        return record
+
+    def _validate(self, record):
+        try:
+            record.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            raise CatalogueFileError(f"{record._meta.model_name} {record}: {error}") from error
+
+    def lookup(self, kind, code):
+        try:
+            return self.index[kind][code]
+        except KeyError:
+            raise CatalogueFileError(f"unknown {kind} code {code!r}") from None
+
+    def lookups(self, kind, codes):
+        return [self.lookup(kind, code) for code in codes or []]
+
+    # -- the catalogue, in dependency order ----------------------------------------------
+
+    def load(self):
+        self.load_coded(EvidenceSource, "sources", "key", lambda row: {
+            "type": row["type"], "title": row["title"], "authors": row.get("authors") or "",
+            "year": row.get("year"), "citation": row.get("citation") or "",
+            "url": row.get("url") or "", "note": row.get("note") or "",
+        })
+        self.load_coded(EvidenceBasis, "evidence_bases", "code", lambda row: {
+            "label": row["label"], "description": row.get("description", ""),
+        })
+        self.load_coded(Mechanism, "mechanisms", "code", lambda row: {
+            "label": row["label"], "description": row.get("description", ""),
+        }, m2m=lambda row: {"sources": self.lookups("sources", row.get("sources"))})
+        self.load_coded(DepthLevel, "depth_levels", "code", lambda row: {
+            "rank": row["rank"], "label": row["label"], "description": row.get("description", ""),
+        })
+        self.load_coded(TreatmentCategory, "categories", "code", lambda row: {
+            "label": row["label"],
+        })
+        self.load_coded(Concern, "concerns", "code", lambda row: {
+            "label": row["label"], "patient_label": row["patient_label"],
+            "description": row.get("description", ""),
+        })
+        self.load_coded(Condition, "conditions", "code", lambda row: {
+            "label": row["label"], "question": row["question"],
+            "detail_prompt": row.get("detail_prompt", ""), "category": row["category"],
+            "kind": row["kind"], "examples": "\n".join(row.get("examples") or []),
+            "note": row.get("note", ""), "position": row["_position"],
+        })
+        self.load_implications()
+        self.load_coded(Requirement, "requirements", "code", lambda row: {
+            "label": row["label"], "clinician_explanation": row["clinician_explanation"],
+            "patient_explanation": row["patient_explanation"],
+        })
+        self.load_coded(ConflictPolicy, "conflict_policies", "code", lambda row: {
+            "title": row["title"], "trigger": row["trigger"], "action": row["action"],
+            "basis": row.get("basis", "app_policy"), "position": row["_position"],
+        })
+        self.load_coded(Disagreement, "disagreements", "code", lambda row: {
+            "topic": row["topic"], "summary": row["summary"], "resolution": row["resolution"],
+        }, m2m=lambda row: {"sources": self.lookups("sources", row.get("sources"))})
+        self.load_treatments()
+        CatalogueChange.objects.bulk_create(self.history)
+        return self.report
+
+    def load_coded(self, model, section, key_field, values, m2m=None):
+        m2m_names = list(m2m({}).keys()) if m2m else []
+        existing = self.existing(model, [key_field], m2m_names)
+        index = self.index.setdefault(section, {})
+        for position, row in enumerate(self.data.get(section) or []):
+            row = {**row, "_position": position}
+            key = row[key_field]
+            index[key] = self.upsert(model, existing, (key,), {key_field: key, **values(row)},
+                                     m2m(row) if m2m else None)
+
+    def load_implications(self):
+        """Implications point at other conditions, so they are set once all conditions exist."""
+        for row in self.data.get("conditions") or []:
+            condition = self.lookup("conditions", row["code"])
+            wanted = self.lookups("conditions", row.get("implies"))
+            current = list(condition.implies.all())
+            if sorted(c.code for c in current) == sorted(c.code for c in wanted):
+                continue
+            if condition.pk in self.created_pks[Condition]:
+                condition.implies.set(wanted)
+                continue
+            if condition.customised_at and not self.reset:
+                self.report.skipped["condition"] += 1
+                self.report.skipped_records.append(f"condition {condition}")
+                continue
+            condition.implies.set(wanted)
+            self.report.updated["condition"] += 1
+            self.history.append(catalogue_change_entry(
+                actor=None, instance=condition, action=CatalogueChange.Action.CHANGED,
+                changes={"implies": [change_value(current), change_value(wanted)]},
+            ))
+
+    def load_treatments(self):
+        treatments = self.existing(Treatment, ["code"], [
+            "mechanisms", "key_sources", "fitzpatrick_sources", "sessions_sources",
+            "downtime_sources", "regulatory_sources", "disagreements"])
+        parts = {
+            Indication: self.existing(Indication, ["treatment", "concern"], ["sources"]),
+            ConcernExclusion: self.existing(ConcernExclusion, ["treatment", "concern"],
+                                            ["sources"]),
+            ContraindicationRule: self.existing(ContraindicationRule, ["treatment", "condition"],
+                                                ["sources"]),
+            PreTreatmentRequirement: self.existing(PreTreatmentRequirement,
+                                                   ["treatment", "data_key"],
+                                                   ["sources", "conditions", "concerns"]),
+            AftercareStep: self.existing(AftercareStep, ["treatment", "data_key"], ["sources"]),
+        }
+        for row in self.data.get("treatments") or []:
+            treatment = self.upsert(Treatment, treatments, (row["code"],),
+                                    self.treatment_values(row), self.treatment_m2m(row))
+            self.load_treatment_parts(treatment, row, parts)
+
+    def treatment_values(self, row):
+        phototypes = row["fitzpatrick"]
+        unsourced = phototypes["suitable"] == "unsourced" or phototypes["caution"] == "unsourced"
+        pih = phototypes["pih_risk"]
+        return {
+            "code": row["code"],
+            "name": row["name"],
+            "aliases": "\n".join(row.get("aliases") or []),
+            "category": self.lookup("categories", row["category"]),
+            "depth": self.lookup("depth_levels", row["depth"]),
+            "depth_note": row.get("depth_note", ""),
+            "clinician_description": row["clinician_description"],
+            "patient_description": row["patient_description"],
+            "referral": bool(row.get("referral")),
+            "fitzpatrick_suitable": _phototype_list(phototypes["suitable"]),
+            "fitzpatrick_caution": _phototype_list(phototypes["caution"]),
+            "fitzpatrick_excluded": _phototype_list(phototypes["excluded"]),
+            "fitzpatrick_unsourced": unsourced,
+            "pih_risk": dict(pih) if isinstance(pih, dict) else {t: pih for t in PHOTOTYPES},
+            "fitzpatrick_note": phototypes.get("note", ""),
+            "sessions_typical": row["sessions"].get("typical", ""),
+            "sessions_interval": row["sessions"].get("interval", ""),
+            "downtime_min_days": row["downtime"].get("min_days"),
+            "downtime_max_days": row["downtime"].get("max_days"),
+            "downtime_note": row["downtime"].get("note", ""),
+            "unsourced_notes": "\n".join(row.get("unsourced") or []),
+            "regulatory_note": row.get("regulatory_note", ""),
+        }
+
+    def treatment_m2m(self, row):
+        return {
+            "mechanisms": self.lookups("mechanisms", row["mechanisms"]),
+            "key_sources": self.lookups("sources", row.get("key_sources")),
+            "fitzpatrick_sources": self.lookups("sources", row["fitzpatrick"].get("sources")),
+            "sessions_sources": self.lookups("sources", row["sessions"].get("sources")),
+            "downtime_sources": self.lookups("sources", row["downtime"].get("sources")),
+            "regulatory_sources": self.lookups("sources", row.get("regulatory_sources")),
+            "disagreements": self.lookups("disagreements", row.get("disagreements")),
+        }
+
+    def load_treatment_parts(self, treatment, row, parts):
+        for item in row.get("indications") or []:
+            concern = self.lookup("concerns", item["concern"])
+            self.upsert(Indication, parts[Indication], (treatment.pk, concern.pk), {
+                "treatment": treatment, "concern": concern, "strength": item["strength"],
+                "caution": bool(item.get("caution")), "note": item.get("note", ""),
+            }, {"sources": self.lookups("sources", item.get("sources"))})
+        for item in row.get("not_indicated") or []:
+            concern = self.lookup("concerns", item["concern"])
+            self.upsert(ConcernExclusion, parts[ConcernExclusion], (treatment.pk, concern.pk), {
+                "treatment": treatment, "concern": concern, "reason": item["reason"],
+            }, {"sources": self.lookups("sources", item.get("sources"))})
+        for item in row.get("contraindications") or []:
+            condition = self.lookup("conditions", item["condition"])
+            basis = item.get("basis")
+            self.upsert(ContraindicationRule, parts[ContraindicationRule],
+                        (treatment.pk, condition.pk), {
+                "treatment": treatment, "condition": condition, "severity": item["severity"],
+                "rationale": item["rationale"], "scope": item.get("scope", ""),
+                "basis": self.lookup("evidence_bases", basis) if basis else None,
+                "confidence": item.get("confidence", ""),
+            }, {"sources": self.lookups("sources", item.get("sources"))})
+        for item in row.get("requirements") or []:
+            target = parse_applies_if(item["applies_if"])
+            concern_codes = [c for c in target["conditions"] if c in self.index["concerns"]]
+            condition_codes = [c for c in target["conditions"] if c not in concern_codes]
+            data_key = f"{item['requirement']}|{','.join(item['applies_if'])}|{item['strength']}"
+            self.upsert(PreTreatmentRequirement, parts[PreTreatmentRequirement],
+                        (treatment.pk, data_key), {
+                "treatment": treatment, "data_key": data_key,
+                "requirement": self.lookup("requirements", item["requirement"]),
+                "applies_to_all": target["applies_to_all"],
+                "phototype_from": target["phototype_from"], "phototype_to": target["phototype_to"],
+                "treatment_areas": target["treatment_areas"], "strength": item["strength"],
+                "timing": item.get("timing", ""), "note": item.get("note", ""),
+            }, {
+                "sources": self.lookups("sources", item.get("sources")),
+                "conditions": self.lookups("conditions", condition_codes),
+                "concerns": self.lookups("concerns", concern_codes),
+            })
+        for position, item in enumerate(row.get("aftercare") or []):
+            data_key = f"aftercare-{position}"
+            self.upsert(AftercareStep, parts[AftercareStep], (treatment.pk, data_key), {
+                "treatment": treatment, "data_key": data_key, "position": position,
+                **parse_days(item["days"]), "clinician_text": item["clinician_text"],
+                "patient_text": item["patient_text"],
+            }, {"sources": self.lookups("sources", item.get("sources"))})
+
+
+def _phototype_list(value):
+    return [] if value == "unsourced" else list(value or [])
+
+
+@transaction.atomic
+def catalogue_load(*, data=None, reset=False):
+    """Load the shipped catalogue (or `data` in the same shape) and report what changed."""
+    loader = CatalogueLoader(data if data is not None else catalogue_file_read(), reset=reset)
+    return loader.load()

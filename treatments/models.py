@@ -1,0 +1,749 @@
+"""The treatments catalogue: what each procedure treats, how deep it goes, what rules it out,
+what must happen before it and how to care for the skin after it, each fact with its evidence.
+
+The catalogue is data. The recommendation engine reads it and nothing in the code depends on a
+particular treatment or condition code: a catalogue admin changes a rule here, not in Python.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PHOTOTYPES = ["I", "II", "III", "IV", "V", "VI"]
+
+
+class Phototype(models.TextChoices):
+    I = "I", _("Type I")
+    II = "II", _("Type II")
+    III = "III", _("Type III")
+    IV = "IV", _("Type IV")
+    V = "V", _("Type V")
+    VI = "VI", _("Type VI")
+
+
+class PihRisk(models.TextChoices):
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    UNSOURCED = "unsourced", _("No source found")
+
+
+class TreatmentArea(models.TextChoices):
+    FULL_FACE = "full_face", _("Full face")
+    PERIORAL = "perioral", _("Around the mouth")
+    PARTIAL_FACE = "partial_face", _("Part of the face")
+    NECK = "neck", _("Neck")
+    BODY = "body", _("Body")
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+lower_code = RegexValidator(
+    r"^[a-z][a-z0-9_]*$", _("Use lower-case letters, digits and underscores, starting with a letter.")
+)
+upper_code = RegexValidator(
+    r"^[A-Z][A-Z0-9_]*$", _("Use capital letters, digits and underscores, starting with a letter.")
+)
+
+
+class CatalogueRecord(models.Model):
+    """Something catalogue admins keep.
+
+    `customised_at` is set when a person edits the record in the admin; from then on the
+    catalogue loader leaves it alone unless it is asked to reset.
+    """
+
+    customised_at = models.DateTimeField(_("edited by an admin at"), null=True, blank=True,
+                                         editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class CodedRecord(CatalogueRecord):
+    """A catalogue record known everywhere by its code (in intakes, rules, the engine's
+    input and output). A code that other records use cannot change: they would silently
+    point at something else."""
+
+    code_field = "code"
+
+    class Meta:
+        abstract = True
+
+    def code_in_use(self):
+        """The first kind of record that refers to this one, or None."""
+        for relation in self._meta.related_objects:
+            accessor = relation.get_accessor_name()
+            if accessor is None or accessor.endswith("+"):
+                continue
+            if getattr(self, accessor).exists():
+                return relation.related_model._meta.verbose_name_plural
+        return None
+
+    def clean(self):
+        super().clean()
+        if not self.pk:
+            return
+        field = self.code_field
+        stored = type(self).objects.filter(pk=self.pk).values_list(field, flat=True).first()
+        if stored is not None and stored != getattr(self, field):
+            used_by = self.code_in_use()
+            if used_by:
+                raise ValidationError({
+                    field: _(
+                        "The code %(code)s is in use by %(used_by)s, so it cannot change: "
+                        "they refer to this record by it. Add a new record instead."
+                    ) % {"code": stored, "used_by": used_by},
+                })
+
+
+class EvidenceSource(CodedRecord):
+    """A publication, label, guideline or page a catalogue fact rests on."""
+
+    class Type(models.TextChoices):
+        SEED = "seed", _("Clinic reference text")
+        GUIDELINE = "guideline", _("Guideline or consensus")
+        SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review")
+        REVIEW = "review", _("Review")
+        LABEL_IFU = "label_ifu", _("Label or instructions for use")
+        IFU_REPRODUCTION = "ifu_reproduction", _("Reproduced device instructions")
+        RCT = "rct", _("Randomised controlled trial")
+        CLINICAL_STUDY = "clinical_study", _("Clinical study")
+        TEXTBOOK_CHAPTER = "textbook_chapter", _("Textbook chapter")
+        REGULATOR_STATEMENT = "regulator_statement", _("Regulator statement")
+        CLINIC_PAGE = "clinic_page", _("Clinic page")
+        VENDOR_PAGE = "vendor_page", _("Vendor page")
+        CONSUMER_PAGE = "consumer_page", _("Consumer page")
+        QA_FORUM = "qa_forum", _("Question-and-answer forum")
+
+    code_field = "key"
+    key = models.CharField(_("key"), max_length=60, unique=True, validators=[upper_code])
+    type = models.CharField(_("type"), max_length=30, choices=Type.choices)
+    title = models.CharField(_("title"), max_length=400)
+    authors = models.CharField(_("authors"), max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    citation = models.CharField(_("citation"), max_length=300, blank=True)
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("evidence source")
+        verbose_name_plural = _("evidence sources")
+
+    def __str__(self):
+        return f"{self.key}: {self.title}"
+
+
+class EvidenceBasis(CodedRecord):
+    """What kind of support a rule has (a label, a guideline, clinic practice...)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("evidence basis")
+        verbose_name_plural = _("evidence bases")
+
+    def __str__(self):
+        return self.label
+
+
+class Mechanism(CodedRecord):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name = _("mechanism")
+        verbose_name_plural = _("mechanisms")
+
+    def __str__(self):
+        return self.label
+
+
+class DepthLevel(CodedRecord):
+    """How deep a treatment acts, from the skin surface (rank 0) downwards."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True,
+                                            help_text=_("0 is the surface; larger is deeper."))
+    label = models.CharField(_("label"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("depth level")
+        verbose_name_plural = _("depth levels")
+
+    def __str__(self):
+        return self.label
+
+
+class TreatmentCategory(CodedRecord):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=120)
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name = _("treatment category")
+        verbose_name_plural = _("treatment categories")
+
+    def __str__(self):
+        return self.label
+
+
+class Concern(CodedRecord):
+    """A skin concern a patient comes in with (acne scars, melasma, laxity...)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=160)
+    patient_label = models.CharField(_("label for patients"), max_length=160)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+
+    def __str__(self):
+        return self.label
+
+
+class Condition(CodedRecord):
+    """Something in a patient's history that can rule a treatment out or call for care:
+    a status, illness, medicine, allergy, device, local skin problem or recent procedure."""
+
+    class Category(models.TextChoices):
+        PREGNANCY_BREASTFEEDING = "pregnancy_breastfeeding", _("Pregnancy and breastfeeding")
+        MEDICAL = "medical", _("Medical conditions")
+        MEDICATIONS = "medications", _("Medications")
+        ALLERGIES = "allergies", _("Allergies")
+        IMPLANTS_DEVICES = "implants_devices", _("Implants and devices")
+        SKIN_AT_SITE = "skin_at_site", _("The skin at the treatment site")
+        RECENT_PROCEDURES = "recent_procedures", _("Recent procedures")
+        LIFESTYLE = "lifestyle", _("Lifestyle")
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status")
+        MEDICAL = "medical", _("Medical condition")
+        MEDICATION = "medication", _("Medication")
+        ALLERGY = "allergy", _("Allergy")
+        DEVICE = "device", _("Device or implant")
+        LOCAL = "local", _("Local skin problem")
+        HISTORY = "history", _("History")
+        LIFESTYLE = "lifestyle", _("Lifestyle")
+
+    code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=160)
+    question = models.CharField(_("question for the patient"), max_length=300)
+    detail_prompt = models.CharField(
+        _("detail prompt"), max_length=200, blank=True,
+        help_text=_("Asked when the answer is yes, e.g. 'Which medicine?'. Leave empty for none."),
+    )
+    category = models.CharField(_("intake section"), max_length=40, choices=Category.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    examples = models.TextField(_("examples"), blank=True, help_text=_("One per line."))
+    note = models.TextField(_("note"), blank=True)
+    implies = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="implied_by",
+        verbose_name=_("implies"),
+        help_text=_("Conditions that are also true whenever this one is "
+                    "(an active cold sore implies a history of cold sores)."),
+    )
+    position = models.PositiveSmallIntegerField(_("position in the intake"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("medical condition")
+        verbose_name_plural = _("medical conditions")
+
+    def __str__(self):
+        return self.label
+
+
+class Requirement(CodedRecord):
+    """A step that must (or should) happen before a procedure, such as antiviral cover."""
+
+    code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=160)
+    clinician_explanation = models.TextField(_("explanation for clinicians"))
+    patient_explanation = models.TextField(_("explanation for patients"))
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name = _("pre-treatment requirement")
+        verbose_name_plural = _("pre-treatment requirements")
+
+    def __str__(self):
+        return self.label
+
+
+class ConflictPolicy(CodedRecord):
+    """What the app does with contradictory or missing intake answers. These are the app's
+    own policies, not clinical claims; the engine applies the active ones by their code."""
+
+    code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
+    title = models.CharField(_("title"), max_length=160)
+    trigger = models.TextField(_("when it applies"))
+    action = models.TextField(_("what the app does"))
+    basis = models.CharField(_("basis"), max_length=40, default="app_policy")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("conflict policy")
+        verbose_name_plural = _("conflict policies")
+
+    def __str__(self):
+        return self.title
+
+
+class Disagreement(CodedRecord):
+    """A point where sources disagree, and how the catalogue settles it."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[upper_code])
+    topic = models.CharField(_("topic"), max_length=200)
+    summary = models.TextField(_("what the sources say"))
+    resolution = models.TextField(_("how the catalogue settles it"))
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("source disagreement")
+        verbose_name_plural = _("source disagreements")
+
+    def __str__(self):
+        return f"{self.code}: {self.topic}"
+
+
+class Treatment(CodedRecord):
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[upper_code])
+    name = models.CharField(_("name"), max_length=200)
+    aliases = models.TextField(_("other names"), blank=True, help_text=_("One per line."))
+    category = models.ForeignKey(TreatmentCategory, on_delete=models.PROTECT,
+                                 related_name="treatments", verbose_name=_("category"))
+    mechanisms = models.ManyToManyField(Mechanism, related_name="treatments",
+                                        verbose_name=_("mechanisms"))
+    depth = models.ForeignKey(DepthLevel, on_delete=models.PROTECT, related_name="treatments",
+                              verbose_name=_("depth"))
+    depth_note = models.TextField(_("depth note"), blank=True)
+    clinician_description = models.TextField(_("description for clinicians"))
+    patient_description = models.TextField(_("description for patients"))
+    referral = models.BooleanField(
+        _("refer out"), default=False,
+        help_text=_("A specialist referral, shown as such and never booked as a procedure."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    key_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                         verbose_name=_("key sources"))
+
+    fitzpatrick_suitable = models.JSONField(_("suitable phototypes"), default=list, blank=True)
+    fitzpatrick_caution = models.JSONField(_("caution phototypes"), default=list, blank=True)
+    fitzpatrick_excluded = models.JSONField(_("excluded phototypes"), default=list, blank=True)
+    fitzpatrick_unsourced = models.BooleanField(
+        _("phototype ranges unsourced"), default=False,
+        help_text=_("No source gives suitable or caution phototypes for this treatment."),
+    )
+    pih_risk = models.JSONField(
+        _("pigmentation (PIH) risk by phototype"), default=dict, blank=True,
+        help_text=_("Risk of post-inflammatory hyperpigmentation for each phototype."),
+    )
+    fitzpatrick_note = models.TextField(_("phototype note"), blank=True)
+    fitzpatrick_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                                 verbose_name=_("phototype sources"))
+
+    sessions_typical = models.CharField(_("typical sessions"), max_length=300, blank=True)
+    sessions_interval = models.CharField(_("interval between sessions"), max_length=300,
+                                         blank=True)
+    sessions_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                              verbose_name=_("session sources"))
+
+    downtime_min_days = models.PositiveSmallIntegerField(_("downtime from (days)"), null=True,
+                                                         blank=True)
+    downtime_max_days = models.PositiveSmallIntegerField(_("downtime to (days)"), null=True,
+                                                         blank=True)
+    downtime_note = models.TextField(_("downtime note"), blank=True)
+    downtime_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                              verbose_name=_("downtime sources"))
+
+    unsourced_notes = models.TextField(
+        _("gaps in the evidence"), blank=True,
+        help_text=_("What no source could confirm, one item per line."),
+    )
+    regulatory_note = models.TextField(_("regulatory note"), blank=True)
+    regulatory_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                                verbose_name=_("regulatory sources"))
+    disagreements = models.ManyToManyField(Disagreement, blank=True, related_name="treatments",
+                                           verbose_name=_("source disagreements"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("treatment")
+        verbose_name_plural = _("treatments")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        ranges = {
+            "fitzpatrick_suitable": self.fitzpatrick_suitable or [],
+            "fitzpatrick_caution": self.fitzpatrick_caution or [],
+            "fitzpatrick_excluded": self.fitzpatrick_excluded or [],
+        }
+        for field, types in ranges.items():
+            unknown = [t for t in types if t not in PHOTOTYPES]
+            if unknown:
+                errors[field] = _("Unknown phototype: %(types)s.") % {"types": ", ".join(map(str, unknown))}
+        seen = {}
+        for field, types in ranges.items():
+            for phototype in types:
+                if phototype in seen:
+                    errors.setdefault(field, _(
+                        "Type %(type)s is already in the %(other)s range: a phototype belongs to "
+                        "one range only."
+                    ) % {"type": phototype, "other": self._meta.get_field(seen[phototype]).verbose_name})
+                seen.setdefault(phototype, field)
+        if self.fitzpatrick_unsourced and (ranges["fitzpatrick_suitable"] or ranges["fitzpatrick_caution"]):
+            errors["fitzpatrick_unsourced"] = _(
+                "Untick this, or clear the suitable and caution ranges: ranges cannot be both "
+                "given and unsourced."
+            )
+        if self.pih_risk:
+            bad = [t for t, risk in self.pih_risk.items()
+                   if t not in PHOTOTYPES or risk not in PihRisk.values]
+            if bad or set(self.pih_risk) != set(PHOTOTYPES):
+                errors["pih_risk"] = _("Give a pigmentation risk for each of the six phototypes.")
+        if (self.downtime_min_days is not None and self.downtime_max_days is not None
+                and self.downtime_min_days > self.downtime_max_days):
+            errors["downtime_max_days"] = _(
+                "Downtime ends before it starts: the upper figure (%(max)s days) must be at "
+                "least the lower one (%(min)s days)."
+            ) % {"min": self.downtime_min_days, "max": self.downtime_max_days}
+        if errors:
+            raise ValidationError(errors)
+
+    def phototype_suitability(self, phototype):
+        """'suitable', 'caution', 'excluded' or 'unknown' for one phototype."""
+        for label, types in (("excluded", self.fitzpatrick_excluded),
+                             ("caution", self.fitzpatrick_caution),
+                             ("suitable", self.fitzpatrick_suitable)):
+            if phototype in (types or []):
+                return label
+        return "unknown"
+
+    def phototype_rows(self):
+        """Each phototype with its suitability and pigmentation risk, for display."""
+        return [
+            {"phototype": t, "suitability": self.phototype_suitability(t),
+             "pih_risk": (self.pih_risk or {}).get(t, PihRisk.UNSOURCED)}
+            for t in PHOTOTYPES
+        ]
+
+    @property
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    @property
+    def unsourced_list(self):
+        return [line.strip() for line in self.unsourced_notes.splitlines() if line.strip()]
+
+
+class TreatmentPart(CatalogueRecord):
+    """A record that exists only as part of one treatment."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.treatment.code}: {self.describe()}"
+
+
+class Indication(TreatmentPart):
+    class Strength(models.TextChoices):
+        PRIMARY = "primary", _("Primary")
+        SECONDARY = "secondary", _("Secondary")
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE,
+                                  related_name="indications", verbose_name=_("treatment"))
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="indications",
+                                verbose_name=_("concern"))
+    strength = models.CharField(_("strength"), max_length=20, choices=Strength.choices)
+    caution = models.BooleanField(
+        _("contested"), default=False,
+        help_text=_("Sources disagree on this use: use it with caution."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["treatment", "id"]
+        constraints = [models.UniqueConstraint(fields=["treatment", "concern"],
+                                               name="one_indication_per_concern")]
+        verbose_name = _("indication")
+        verbose_name_plural = _("indications")
+
+    def describe(self):
+        return f"{self.concern.code} ({self.strength})"
+
+
+class ConcernExclusion(TreatmentPart):
+    """A concern the treatment must not be used for, though someone may claim it."""
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE,
+                                  related_name="not_indicated", verbose_name=_("treatment"))
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="exclusions",
+                                verbose_name=_("concern"))
+    reason = models.TextField(_("reason"))
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["treatment", "id"]
+        constraints = [models.UniqueConstraint(fields=["treatment", "concern"],
+                                               name="one_exclusion_per_concern")]
+        verbose_name = _("not indicated for")
+        verbose_name_plural = _("not indicated for")
+
+    def describe(self):
+        return f"not for {self.concern.code}"
+
+
+class ContraindicationRule(TreatmentPart):
+    """A condition that rules a treatment out (absolute), needs the clinician's written
+    justification (relative), or is worth a note only (informational)."""
+
+    class Severity(models.TextChoices):
+        ABSOLUTE = "absolute", _("Absolute")
+        RELATIVE = "relative", _("Relative")
+        INFORMATIONAL = "informational", _("Informational")
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="rules",
+                                  verbose_name=_("treatment"))
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="rules",
+                                  verbose_name=_("condition"))
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    rationale = models.TextField(_("rationale"))
+    scope = models.TextField(
+        _("when it becomes absolute"), blank=True,
+        help_text=_("For a relative rule that is absolute for some products or sites."),
+    )
+    basis = models.ForeignKey(EvidenceBasis, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="rules", verbose_name=_("basis"))
+    confidence = models.CharField(_("confidence"), max_length=10, choices=Confidence.choices,
+                                  blank=True)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="rules",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["treatment", "id"]
+        constraints = [models.UniqueConstraint(fields=["treatment", "condition"],
+                                               name="one_rule_per_condition")]
+        verbose_name = _("contraindication rule")
+        verbose_name_plural = _("contraindication rules")
+
+    def describe(self):
+        return f"{self.condition.code} ({self.severity})"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.condition_id and not self.condition.active:
+            errors["condition"] = _(
+                "%(condition)s is inactive, so the intake never asks about it and this rule "
+                "could never fire. Reactivate the condition first."
+            ) % {"condition": self.condition.label}
+        if self.severity and self.severity != self.Severity.INFORMATIONAL:
+            if not self.basis_id:
+                errors["basis"] = _("Say what this rule rests on.")
+            if not self.confidence:
+                errors["confidence"] = _("Say how confident the evidence is.")
+        if self.scope and self.severity != self.Severity.RELATIVE:
+            errors["scope"] = _("Only a relative rule can become absolute in some cases.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PreTreatmentRequirement(TreatmentPart):
+    """A step before the procedure, triggered by a condition, a concern, a phototype range,
+    the treatment area, or every patient."""
+
+    class Strength(models.TextChoices):
+        REQUIRED = "required", _("Required")
+        RECOMMENDED = "recommended", _("Recommended")
+        CONSIDER = "consider", _("Consider")
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE,
+                                  related_name="requirements", verbose_name=_("treatment"))
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT,
+                                    related_name="uses", verbose_name=_("requirement"))
+    applies_to_all = models.BooleanField(_("applies to every patient"), default=False)
+    conditions = models.ManyToManyField(Condition, blank=True, related_name="requirements",
+                                        verbose_name=_("when the patient has"))
+    concerns = models.ManyToManyField(Concern, blank=True, related_name="requirements",
+                                      verbose_name=_("when treating"))
+    phototype_from = models.CharField(_("phototype from"), max_length=3,
+                                      choices=Phototype.choices, blank=True)
+    phototype_to = models.CharField(_("phototype to"), max_length=3, choices=Phototype.choices,
+                                    blank=True)
+    treatment_areas = models.JSONField(_("treatment areas"), default=list, blank=True)
+    strength = models.CharField(_("strength"), max_length=20, choices=Strength.choices)
+    timing = models.CharField(_("timing"), max_length=300, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+    data_key = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["treatment", "id"]
+        verbose_name = _("pre-treatment step")
+        verbose_name_plural = _("pre-treatment steps")
+
+    def describe(self):
+        return self.requirement.code
+
+    def applies_to_labels(self):
+        """Who this step is for, in words (uses prefetched conditions and concerns)."""
+        labels = []
+        if self.applies_to_all:
+            labels.append(_("every patient"))
+        labels += [condition.label for condition in self.conditions.all()]
+        labels += [concern.label for concern in self.concerns.all()]
+        if self.phototype_from:
+            if self.phototype_from == self.phototype_to:
+                labels.append(_("phototype %(a)s") % {"a": self.phototype_from})
+            else:
+                labels.append(_("phototypes %(a)s–%(b)s") % {"a": self.phototype_from,
+                                                             "b": self.phototype_to})
+        areas = dict(TreatmentArea.choices)
+        labels += [_("treatment area: %(area)s") % {"area": areas.get(a, a)}
+                   for a in self.treatment_areas or []]
+        return labels
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if bool(self.phototype_from) != bool(self.phototype_to):
+            errors["phototype_to"] = _("Give both ends of the phototype range, or neither.")
+        elif self.phototype_from and (PHOTOTYPES.index(self.phototype_from)
+                                      > PHOTOTYPES.index(self.phototype_to)):
+            errors["phototype_to"] = _("The range ends before it starts: %(a)s is after %(b)s.") % {
+                "a": self.phototype_from, "b": self.phototype_to}
+        bad_areas = [a for a in self.treatment_areas or [] if a not in TreatmentArea.values]
+        if bad_areas:
+            errors["treatment_areas"] = _("Unknown treatment area: %(areas)s.") % {
+                "areas": ", ".join(bad_areas)}
+        if errors:
+            raise ValidationError(errors)
+
+
+class AftercareStep(TreatmentPart):
+    """One instruction for the days after a treatment."""
+
+    class Period(models.TextChoices):
+        DAYS = "days", _("Between two days")
+        ONGOING = "ongoing", _("From a day onwards")
+        DAILY = "daily", _("Every day of use")
+        LATER = "later", _("At any later visit")
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE,
+                                  related_name="aftercare", verbose_name=_("treatment"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    period = models.CharField(_("when"), max_length=10, choices=Period.choices,
+                              default=Period.DAYS)
+    start_day = models.PositiveSmallIntegerField(
+        _("from day"), null=True, blank=True, help_text=_("Day 0 is the day of treatment."))
+    end_day = models.PositiveSmallIntegerField(_("to day"), null=True, blank=True)
+    clinician_text = models.TextField(_("instruction for clinicians"))
+    patient_text = models.TextField(_("instruction for patients"))
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+    data_key = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["treatment", "position", "id"]
+        verbose_name = _("aftercare step")
+        verbose_name_plural = _("aftercare steps")
+
+    def describe(self):
+        return f"aftercare {self.day_range}"
+
+    @property
+    def day_range(self):
+        if self.period == self.Period.DAILY:
+            return _("daily")
+        if self.period == self.Period.LATER:
+            return _("any later visit")
+        if self.period == self.Period.ONGOING:
+            return _("day %(start)s onwards") % {"start": self.start_day}
+        if self.start_day == self.end_day:
+            return _("day %(start)s") % {"start": self.start_day}
+        return _("days %(start)s–%(end)s") % {"start": self.start_day, "end": self.end_day}
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        needs_start = self.period in (self.Period.DAYS, self.Period.ONGOING)
+        if needs_start and self.start_day is None:
+            errors["start_day"] = _("Give the day this step starts (0 is the treatment day).")
+        if self.period == self.Period.DAYS:
+            if self.end_day is None:
+                errors["end_day"] = _("Give the last day of this step.")
+            elif self.start_day is not None and self.end_day < self.start_day:
+                errors["end_day"] = _(
+                    "The step ends before it starts: day %(end)s is before day %(start)s."
+                ) % {"start": self.start_day, "end": self.end_day}
+        if errors:
+            raise ValidationError(errors)
+
+
+class CatalogueChange(models.Model):
+    """One change to the catalogue: who made it, when, and what changed (field by field).
+
+    Written by the catalogue services for every save and delete, whether it came from the
+    admin or from the catalogue loader; never edited afterwards.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("who"))
+    actor_label = models.CharField(_("who (as recorded)"), max_length=150)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    model = models.CharField(_("record type"), max_length=60, db_index=True)
+    object_id = models.CharField(_("record id"), max_length=40)
+    object_repr = models.CharField(_("record"), max_length=300)
+    treatment_code = models.CharField(_("treatment"), max_length=40, blank=True, db_index=True)
+    changes = models.JSONField(_("what changed"), default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["model", "object_id"])]
+        verbose_name = _("catalogue change")
+        verbose_name_plural = _("catalogue changes")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

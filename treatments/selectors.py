@@ -1,0 +1,90 @@
+"""Permission-aware reads of the catalogue."""
+
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404
+
+from treatments.models import (
+    AftercareStep,
+    ConcernExclusion,
+    ContraindicationRule,
+    Disagreement,
+    Indication,
+    PreTreatmentRequirement,
+    Treatment,
+)
+
+SEVERITY_ORDER = Case(
+    When(severity=ContraindicationRule.Severity.ABSOLUTE, then=Value(0)),
+    When(severity=ContraindicationRule.Severity.RELATIVE, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _can_browse(user):
+    return user.is_authenticated and user.has_perm("treatments.view_treatment")
+
+
+def treatment_list(*, user, concern=None, mechanism=None, category=None, depth=None, text=""):
+    """Active treatments the user may browse, narrowed by the given filters, by name."""
+    if not _can_browse(user):
+        return Treatment.objects.none()
+    treatments = Treatment.objects.filter(active=True)
+    if concern is not None:
+        treatments = treatments.filter(indications__concern=concern)
+    if mechanism is not None:
+        treatments = treatments.filter(mechanisms=mechanism)
+    if category is not None:
+        treatments = treatments.filter(category=category)
+    if depth is not None:
+        treatments = treatments.filter(depth=depth)
+    if text:
+        treatments = treatments.filter(
+            Q(name__icontains=text) | Q(aliases__icontains=text) | Q(code__icontains=text)
+        )
+    return (
+        treatments.distinct()
+        .select_related("category", "depth")
+        .prefetch_related(
+            "mechanisms",
+            Prefetch("indications",
+                     queryset=Indication.objects.select_related("concern").order_by(
+                         "strength", "concern__label")),
+        )
+        .order_by("name")
+    )
+
+
+def treatment_detail(*, user, code):
+    """One active treatment with everything its catalogue page shows, or 404."""
+    if not _can_browse(user):
+        raise Http404
+    sources = "sources"
+    treatment = (
+        Treatment.objects.filter(active=True, code=code)
+        .select_related("category", "depth")
+        .prefetch_related(
+            "mechanisms",
+            "key_sources",
+            "fitzpatrick_sources",
+            "sessions_sources",
+            "downtime_sources",
+            "regulatory_sources",
+            Prefetch("disagreements", queryset=Disagreement.objects.prefetch_related(sources)),
+            Prefetch("indications", queryset=Indication.objects.select_related("concern")
+                     .prefetch_related(sources).order_by("strength", "id")),
+            Prefetch("not_indicated", queryset=ConcernExclusion.objects.select_related("concern")
+                     .prefetch_related(sources)),
+            Prefetch("rules", queryset=ContraindicationRule.objects
+                     .select_related("condition", "basis").prefetch_related(sources)
+                     .order_by(SEVERITY_ORDER, "condition__label")),
+            Prefetch("requirements", queryset=PreTreatmentRequirement.objects
+                     .select_related("requirement")
+                     .prefetch_related(sources, "conditions", "concerns")),
+            Prefetch("aftercare", queryset=AftercareStep.objects.prefetch_related(sources)),
+        )
+        .first()
+    )
+    if treatment is None:
+        raise Http404
+    return treatment
