@@ -1,0 +1,271 @@
+"""The shipped catalogue: what the data file holds, and how `load_catalogue` brings it into
+the database (completely, idempotently, and without undoing an admin's edits)."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.treatments import knowledge_base_codes as kb
+from treatments.loading import (
+    CatalogueFileError,
+    catalogue_file_read,
+    catalogue_load,
+    parse_applies_if,
+    parse_days,
+)
+from treatments.models import (
+    AftercareStep,
+    CatalogueChange,
+    Concern,
+    ConcernExclusion,
+    Condition,
+    ConflictPolicy,
+    ContraindicationRule,
+    DepthLevel,
+    Disagreement,
+    EvidenceBasis,
+    EvidenceSource,
+    Indication,
+    Mechanism,
+    PreTreatmentRequirement,
+    Requirement,
+    Treatment,
+    TreatmentCategory,
+)
+from treatments.services import catalogue_record_save
+
+CATALOGUE_MODELS = [
+    Treatment, Indication, ConcernExclusion, ContraindicationRule, PreTreatmentRequirement,
+    AftercareStep, Concern, Condition, Requirement, Mechanism, DepthLevel, TreatmentCategory,
+    EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement,
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return catalogue_file_read()
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in CATALOGUE_MODELS}
+
+
+def catalogue_wipe():
+    Treatment.objects.all().delete()
+    for model in [Condition, Concern, Requirement, Mechanism, DepthLevel, TreatmentCategory,
+                  EvidenceBasis, Disagreement, EvidenceSource, ConflictPolicy]:
+        model.objects.all().delete()
+
+
+class TestDataFile:
+    def test_holds_all_27_treatments_of_the_knowledge_base(self, data):
+        assert [t["code"] for t in data["treatments"]] == kb.TREATMENTS
+        assert len(data["treatments"]) == 27
+
+    @pytest.mark.parametrize("section, key, expected", [
+        ("concerns", "code", kb.CONCERNS),
+        ("conditions", "code", kb.CONDITIONS),
+        ("requirements", "code", kb.REQUIREMENTS),
+        ("mechanisms", "code", kb.MECHANISMS),
+        ("depth_levels", "code", kb.DEPTH_LEVELS),
+        ("categories", "code", kb.CATEGORIES),
+        ("evidence_bases", "code", kb.EVIDENCE_BASES),
+        ("sources", "key", kb.SOURCES),
+        ("disagreements", "code", kb.DISAGREEMENTS),
+    ])
+    def test_holds_every_code_of_the_knowledge_base(self, data, section, key, expected):
+        assert [row[key] for row in data[section]] == expected
+
+    def test_holds_every_contraindication_rule_with_its_severity(self, data):
+        rules = [(t["code"], rule["condition"], rule["severity"])
+                 for t in data["treatments"] for rule in t["contraindications"]]
+        assert sorted(rules) == sorted(kb.RULES)
+        assert len(rules) == kb.RULE_COUNT
+
+    def test_every_rule_explains_itself_and_names_its_evidence(self, data):
+        source_keys = {s["key"] for s in data["sources"]}
+        bases = {b["code"] for b in data["evidence_bases"]}
+        for treatment in data["treatments"]:
+            for rule in treatment["contraindications"]:
+                assert rule["rationale"].strip(), (treatment["code"], rule["condition"])
+                assert set(rule["sources"]) <= source_keys
+                if rule["severity"] != "informational":
+                    assert rule["basis"] in bases
+                    assert rule["confidence"] in {"high", "medium", "low"}
+
+    def test_every_code_the_treatments_use_is_defined(self, data):
+        defined = {section: {row.get("code") or row.get("key") for row in data[section]}
+                   for section in ["concerns", "conditions", "requirements", "mechanisms",
+                                   "sources", "disagreements"]}
+        for treatment in data["treatments"]:
+            assert set(treatment["mechanisms"]) <= defined["mechanisms"]
+            assert set(treatment["disagreements"]) <= defined["disagreements"]
+            for indication in treatment["indications"]:
+                assert indication["concern"] in defined["concerns"]
+            for step in treatment["requirements"]:
+                assert step["requirement"] in defined["requirements"]
+                for target in step["applies_if"]:
+                    assert (target in {"all", "all_full_face_or_perioral"}
+                            or target.startswith("fitzpatrick:")
+                            or target in defined["conditions"] | defined["concerns"])
+
+
+@pytest.mark.django_db
+class TestLoading:
+    def test_loads_every_record_of_the_data_file(self, data):
+        assert set(Treatment.objects.values_list("code", flat=True)) == set(kb.TREATMENTS)
+        assert set(Concern.objects.values_list("code", flat=True)) == set(kb.CONCERNS)
+        assert set(Condition.objects.values_list("code", flat=True)) == set(kb.CONDITIONS)
+        assert set(Requirement.objects.values_list("code", flat=True)) == set(kb.REQUIREMENTS)
+        assert set(EvidenceSource.objects.values_list("key", flat=True)) == set(kb.SOURCES)
+        stored_rules = set(ContraindicationRule.objects.values_list(
+            "treatment__code", "condition__code", "severity"))
+        assert stored_rules == set(kb.RULES)
+        assert PreTreatmentRequirement.objects.count() == kb.REQUIREMENT_STEP_COUNT
+        assert AftercareStep.objects.count() == kb.AFTERCARE_STEP_COUNT
+        assert Indication.objects.count() == kb.INDICATION_COUNT
+
+    def test_a_rule_keeps_its_evidence(self):
+        rule = ContraindicationRule.objects.get(treatment__code="CO2_FRAC",
+                                                condition__code="pregnancy")
+        assert rule.severity == "absolute"
+        assert rule.basis.code == "seed"
+        assert rule.confidence == "medium"
+        assert {s.key for s in rule.sources.all()} == {"SEED004", "S_MAYO_VIA_REFERENCE"}
+        assert rule.rationale
+
+    def test_phototypes_unsourced_values_and_implications_are_kept(self):
+        ipl = Treatment.objects.get(code="IPL")
+        assert (ipl.fitzpatrick_suitable, ipl.fitzpatrick_caution, ipl.fitzpatrick_excluded) == (
+            ["I", "II", "III", "IV"], ["V"], ["VI"])
+        assert ipl.pih_risk["V"] == "high"
+        pdl = Treatment.objects.get(code="PDL_VASCULAR")
+        assert pdl.fitzpatrick_unsourced is True
+        assert set(pdl.pih_risk.values()) == {"unsourced"}
+        current = Condition.objects.get(code="isotretinoin_current")
+        assert {c.code for c in current.implies.all()} == {"isotretinoin_6m", "isotretinoin_12m"}
+
+    def test_requirement_targets_are_parsed(self):
+        step = PreTreatmentRequirement.objects.get(
+            treatment__code="IPL", requirement__code="antiviral_prophylaxis")
+        assert [c.code for c in step.conditions.all()] == ["herpes_simplex_history"]
+        assert step.applies_to_all is False
+        toned = PreTreatmentRequirement.objects.filter(phototype_from="IV", phototype_to="VI")
+        assert toned.exists()
+
+    def test_a_second_run_changes_nothing(self):
+        before = counts()
+        history_before = CatalogueChange.objects.count()
+
+        report = catalogue_load()
+
+        assert counts() == before
+        assert not report.changed_anything
+        assert sum(report.unchanged.values()) == sum(before.values())
+        assert CatalogueChange.objects.count() == history_before
+
+    def test_a_first_run_creates_everything_and_records_it(self):
+        expected = counts()
+        last_entry = CatalogueChange.objects.order_by("id").last()
+        catalogue_wipe()
+        assert Treatment.objects.count() == 0
+
+        report = catalogue_load()
+
+        assert counts() == expected
+        assert sum(report.created.values()) == sum(expected.values())
+        created = CatalogueChange.objects.filter(action="created", id__gt=last_entry.id)
+        assert created.count() == sum(expected.values())
+        assert set(created.values_list("actor_label", flat=True)) == {"catalogue loader"}
+
+    def test_an_admins_edit_survives_a_rerun_and_reset_restores_the_file(self, catalogue_admin):
+        rule = ContraindicationRule.objects.get(treatment__code="IPL",
+                                                condition__code="herpes_simplex_history")
+        rule.severity = "absolute"
+        catalogue_record_save(actor=catalogue_admin, instance=rule,
+                              changes={"severity": ["relative", "absolute"]}, created=False)
+
+        report = catalogue_load()
+
+        rule.refresh_from_db()
+        assert rule.severity == "absolute"
+        assert report.skipped["contraindicationrule"] == 1
+        assert any("IPL" in line for line in report.skipped_records)
+
+        report = catalogue_load(reset=True)
+
+        rule.refresh_from_db()
+        assert rule.severity == "relative"
+        assert rule.customised_at is None
+        assert report.updated["contraindicationrule"] == 1
+
+    def test_a_changed_file_updates_records_nobody_edited(self, data):
+        changed = {**data, "treatments": [dict(t) for t in data["treatments"]]}
+        changed["treatments"][0]["downtime"] = {**changed["treatments"][0]["downtime"],
+                                                 "max_days": 9}
+
+        report = catalogue_load(data=changed)
+
+        assert Treatment.objects.get(code=kb.TREATMENTS[0]).downtime_max_days == 9
+        assert report.updated == {"treatment": 1}
+        entry = CatalogueChange.objects.filter(model="treatment", action="changed").latest("id")
+        assert entry.changes["downtime_max_days"] == [7, 9]
+
+    def test_a_file_that_names_an_unknown_code_loads_nothing(self, data):
+        broken = {**data, "treatments": [dict(t) for t in data["treatments"]]}
+        broken["treatments"][-1]["category"] = "no_such_category"
+        catalogue_wipe()
+
+        with pytest.raises(CatalogueFileError, match="no_such_category"):
+            catalogue_load(data=broken)
+
+        assert Treatment.objects.count() == 0
+        assert EvidenceSource.objects.count() == 0
+
+    def test_a_file_that_breaks_a_catalogue_rule_is_refused(self, data):
+        broken = {**data, "treatments": [dict(t) for t in data["treatments"]]}
+        broken["treatments"][0]["downtime"] = {"min_days": 9, "max_days": 2, "note": "",
+                                               "sources": []}
+        with pytest.raises(CatalogueFileError, match="Downtime ends before it starts"):
+            catalogue_load(data=broken)
+
+
+@pytest.mark.django_db
+class TestCommand:
+    def test_reports_what_it_did(self):
+        out = StringIO()
+        call_command("load_catalogue", stdout=out)
+        assert "treatment: 0 created, 0 updated, 27 unchanged, 0 skipped" in out.getvalue()
+        assert "Catalogue loaded: 0 created, 0 updated" in out.getvalue()
+
+    def test_a_missing_file_is_a_clear_error(self, tmp_path):
+        with pytest.raises(CommandError, match="Catalogue not loaded"):
+            call_command("load_catalogue", file=str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.parametrize("days, expected", [
+    ("0-7", ("days", 0, 7)),
+    ("0", ("days", 0, 0)),
+    ("28", ("days", 28, 28)),
+    ("28-42", ("days", 28, 42)),
+    ("0-ongoing", ("ongoing", 0, None)),
+    ("daily", ("daily", None, None)),
+    ("any later date", ("later", None, None)),
+])
+def test_aftercare_day_ranges_are_read(days, expected):
+    parsed = parse_days(days)
+    assert (parsed["period"], parsed["start_day"], parsed["end_day"]) == expected
+
+
+@pytest.mark.parametrize("applies_if, expected", [
+    (["all"], {"applies_to_all": True}),
+    (["herpes_simplex_history"], {"conditions": ["herpes_simplex_history"]}),
+    (["fitzpatrick:IV-VI"], {"phototype_from": "IV", "phototype_to": "VI"}),
+    (["all_full_face_or_perioral"], {"treatment_areas": ["full_face", "perioral"]}),
+])
+def test_requirement_targets_are_read(applies_if, expected):
+    parsed = parse_applies_if(applies_if)
+    for key, value in expected.items():
+        assert parsed[key] == value
