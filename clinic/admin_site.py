@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -9,8 +11,8 @@ from clinic.roles import CATALOGUE_ADMIN, user_has_role
 class ClinicAdminSite(admin.AdminSite):
     """The admin is the catalogue admins' workshop (and the superusers').
 
-    Signed-in staff without that role get a plain 403 instead of the admin's own sign-in
-    form, and anonymous visitors are sent to the app's sign-in page.
+    Anonymous visitors are sent to the app's own sign-in page; signed-in staff without the
+    role get a plain 403 rather than the admin's second sign-in form.
     """
 
     site_header = _("Clinic catalogue administration")
@@ -23,7 +25,20 @@ class ClinicAdminSite(admin.AdminSite):
             user.is_superuser or user_has_role(user, CATALOGUE_ADMIN)
         )
 
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if not self.has_permission(request):
+                if request.user.is_authenticated:
+                    raise PermissionDenied
+                return redirect_to_login(request.get_full_path())
+            return inner(request, *args, **kwargs)
+
+        return guarded
+
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:
             raise PermissionDenied
-        return redirect_to_login(request.GET.get("next", request.get_full_path()))
+        return redirect_to_login(request.GET.get("next", "/admin/"))

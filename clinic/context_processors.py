@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from clinic.models import StaffMembership
 from clinic.roles import ROLE_LABELS, user_roles
 
 
@@ -8,7 +9,7 @@ def staff_context(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    membership = getattr(user, "membership", None)
+    membership = StaffMembership.objects.select_related("clinic").filter(user=user).first()
     roles = [ROLE_LABELS[role] for role in user_roles(user)]
     if user.is_superuser and not roles:
         roles = [_("Superuser")]
