@@ -4,6 +4,9 @@ recorded with who made it and what changed."""
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -76,11 +79,11 @@ class AuditedAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
     def history_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, admin.utils.unquote(object_id))
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
-            raise admin.exceptions.PermissionDenied
+            raise PermissionDenied
         entries = self.history_entries(obj)
         context = {
             **self.admin_site.each_context(request),
@@ -319,8 +322,6 @@ class TreatmentAdmin(AuditedAdmin):
 
     def history_entries(self, obj):
         """A treatment's history includes its indications, rules, steps and aftercare."""
-        from django.db.models import Q
-
         return CatalogueChange.objects.filter(
             Q(model="treatment", object_id=str(obj.pk)) | Q(treatment_code=obj.code)
         ).select_related("actor")

@@ -178,3 +178,22 @@ class TestSettings:
 
     def test_a_secret_key_is_enough_to_start(self):
         assert self.run_settings(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="k" * 50).returncode == 0
+
+
+class TestSuperuser:
+    def test_manages_clinics_and_staff_in_the_admin(self, client_as, superuser, clinician):
+        client = client_as(superuser)
+
+        assert client.get("/admin/clinic/clinic/").status_code == 200
+        staff_page = client.get(f"/admin/auth/user/{clinician.pk}/change/")
+        assert staff_page.status_code == 200
+        assert "Harbourside Skin Clinic" in staff_page.content.decode()
+
+    def test_may_read_a_treatments_change_history(self, client_as, superuser):
+        from treatments.models import Treatment
+
+        co2 = Treatment.objects.get(code="CO2_FRAC")
+        response = client_as(superuser).get(f"/admin/treatments/treatment/{co2.pk}/history/")
+
+        assert response.status_code == 200
+        assert "catalogue loader" in response.content.decode()
