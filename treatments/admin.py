@@ -8,6 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.template.response import TemplateResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from treatments.models import (
@@ -88,6 +89,7 @@ class AuditedAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Change history: %s") % obj,
+            "module_name": capfirst(self.opts.verbose_name_plural),
             "subtitle": None,
             "object": obj,
             "opts": self.opts,

@@ -747,3 +747,18 @@ class CatalogueChange(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def change_rows(self):
+        """(field, before, after) with values as readable text, for the history page."""
+
+        def text(value):
+            if value is None or value == "" or value == []:
+                return "—"
+            if isinstance(value, list):
+                return ", ".join(str(item) for item in value)
+            if isinstance(value, dict):
+                return ", ".join(f"{key}: {item}" for key, item in value.items())
+            return str(value)
+
+        return [(field, text(before), text(after))
+                for field, (before, after) in self.changes.items()]

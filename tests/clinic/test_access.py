@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN, ROLE_PERMISSIONS
 from tests.factories import PASSWORD
+from treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -190,8 +191,6 @@ class TestSuperuser:
         assert "Harbourside Skin Clinic" in staff_page.content.decode()
 
     def test_may_read_a_treatments_change_history(self, client_as, superuser):
-        from treatments.models import Treatment
-
         co2 = Treatment.objects.get(code="CO2_FRAC")
         response = client_as(superuser).get(f"/admin/treatments/treatment/{co2.pk}/history/")
 
