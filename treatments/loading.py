@@ -369,9 +369,15 @@ class CatalogueLoader:
             })
         for position, item in enumerate(row.get("aftercare") or []):
             data_key = f"aftercare-{position}"
+            try:
+                days = parse_days(item["days"])
+            except ValueError:
+                raise CatalogueFileError(
+                    f"{treatment.code}: aftercare day range {item['days']!r} is not understood"
+                ) from None
             self.upsert(AftercareStep, parts[AftercareStep], (treatment.pk, data_key), {
                 "treatment": treatment, "data_key": data_key, "position": position,
-                **parse_days(item["days"]), "clinician_text": item["clinician_text"],
+                **days, "clinician_text": item["clinician_text"],
                 "patient_text": item["patient_text"],
             }, {"sources": self.lookups("sources", item.get("sources"))})
 

@@ -5,7 +5,7 @@ the catalogue's change history."""
 from django.db import models, transaction
 from django.utils import timezone
 
-from treatments.models import CatalogueChange, TreatmentPart
+from treatments.models import CatalogueChange, Treatment, TreatmentPart
 
 LOADER_LABEL = "catalogue loader"
 
@@ -28,9 +28,12 @@ def _is_plain_list(value):
 
 
 def _treatment_code(instance):
+    """The treatment a record belongs to, so a treatment's history can include its parts."""
     if isinstance(instance, TreatmentPart):
         return instance.treatment.code
-    return getattr(instance, "code", "") if type(instance).__name__ == "Treatment" else ""
+    if isinstance(instance, Treatment):
+        return instance.code
+    return ""
 
 
 def catalogue_change_entry(*, actor, instance, action, changes):
