@@ -23,6 +23,8 @@ CATALOGUE_MODELS = [
     "evidencesource",
     "requirement",
     "conflictpolicy",
+    "datedquestion",
+    "conditionwindow",
     "disagreement",
     "treatment",
     "indication",

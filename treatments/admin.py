@@ -18,8 +18,10 @@ from treatments.models import (
     Concern,
     ConcernExclusion,
     Condition,
+    ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    DatedQuestion,
     DepthLevel,
     Disagreement,
     EvidenceBasis,
@@ -151,10 +153,23 @@ class ConcernAdmin(CodedAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(CodedAdmin):
-    list_display = ["code", "label", "category", "kind", "active"]
+    list_display = ["code", "label", "category", "kind", "unsure_allowed", "active"]
     list_filter = ["category", "kind", "active"]
     search_fields = ["code", "label", "question", "examples"]
     filter_horizontal = ["implies"]
+
+
+class ConditionWindowInline(admin.TabularInline):
+    model = ConditionWindow
+    extra = 0
+    autocomplete_fields = ["condition"]
+
+
+@admin.register(DatedQuestion)
+class DatedQuestionAdmin(CodedAdmin):
+    list_display = ["code", "label", "active"]
+    autocomplete_fields = ["ongoing_condition"]
+    inlines = [ConditionWindowInline]
 
 
 @admin.register(Requirement)

@@ -20,8 +20,10 @@ from treatments.models import (
     Concern,
     ConcernExclusion,
     Condition,
+    ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    DatedQuestion,
     DepthLevel,
     Disagreement,
     EvidenceBasis,
@@ -218,8 +220,10 @@ class CatalogueLoader:
             "detail_prompt": row.get("detail_prompt", ""), "category": row["category"],
             "kind": row["kind"], "examples": "\n".join(row.get("examples") or []),
             "note": row.get("note", ""), "position": row["_position"],
+            "unsure_allowed": bool(row.get("unsure_allowed")),
         })
         self.load_implications()
+        self.load_dated_questions()
         self.load_coded(Requirement, "requirements", "code", lambda row: {
             "label": row["label"], "clinician_explanation": row["clinician_explanation"],
             "patient_explanation": row["patient_explanation"],
@@ -266,6 +270,24 @@ class CatalogueLoader:
                 actor=None, instance=condition, action=CatalogueChange.Action.CHANGED,
                 changes={"implies": [change_value(current), change_value(wanted)]},
             ))
+
+    def load_dated_questions(self):
+        self.load_coded(DatedQuestion, "dated_questions", "code", lambda row: {
+            "label": row["label"], "question": row["question"],
+            "ongoing_label": row.get("ongoing_label") or "",
+            "ongoing_condition": (self.lookup("conditions", row["ongoing_condition"])
+                                  if row.get("ongoing_condition") else None),
+            "position": row["_position"],
+        })
+        windows = self.existing(ConditionWindow, ["condition"])
+        for row in self.data.get("dated_questions") or []:
+            question = self.lookup("dated_questions", row["code"])
+            for window in row.get("windows") or []:
+                condition = self.lookup("conditions", window["condition"])
+                self.upsert(ConditionWindow, windows, (condition.pk,), {
+                    "question": question, "condition": condition,
+                    "length": window["length"], "unit": window["unit"],
+                })
 
     def load_treatments(self):
         treatments = self.existing(Treatment, ["code"], [

@@ -83,7 +83,10 @@ class CodedRecord(CatalogueRecord):
             accessor = relation.get_accessor_name()
             if accessor is None or accessor.endswith("+"):
                 continue
-            if getattr(self, accessor).exists():
+            if relation.one_to_one:
+                if hasattr(self, accessor):
+                    return relation.related_model._meta.verbose_name_plural
+            elif getattr(self, accessor).exists():
                 return relation.related_model._meta.verbose_name_plural
         return None
 
@@ -264,6 +267,10 @@ class Condition(CodedRecord):
         help_text=_("Conditions that are also true whenever this one is "
                     "(an active cold sore implies a history of cold sores)."),
     )
+    unsure_allowed = models.BooleanField(
+        _("'unsure' is an answer"), default=False,
+        help_text=_("Offer 'unsure' beside yes and no (for example for pregnancy)."),
+    )
     position = models.PositiveSmallIntegerField(_("position in the intake"), default=0)
     active = models.BooleanField(_("active"), default=True)
 
@@ -274,6 +281,69 @@ class Condition(CodedRecord):
 
     def __str__(self):
         return self.label
+
+
+class DatedQuestion(CodedRecord):
+    """An intake question answered with a date ("when did you last..."), from which
+    time-window conditions such as 'isotretinoin in the last 6 months' are derived."""
+
+    code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
+    label = models.CharField(_("label"), max_length=160)
+    question = models.CharField(_("question for the patient"), max_length=300)
+    ongoing_label = models.CharField(
+        _("'still ongoing' answer"), max_length=100, blank=True,
+        help_text=_("For example 'Still taking it'. Leave empty when it cannot be ongoing."),
+    )
+    ongoing_condition = models.ForeignKey(
+        Condition, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("condition when ongoing"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("dated question")
+        verbose_name_plural = _("dated questions")
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        super().clean()
+        if self.ongoing_condition_id and not self.ongoing_label:
+            raise ValidationError({"ongoing_label": _(
+                "Name the 'still ongoing' answer, or remove the condition it sets.")})
+
+
+class ConditionWindow(CatalogueRecord):
+    """A condition that applies when a dated answer falls within a time window before the
+    consultation, e.g. recent_tan = a tan within the last 6 weeks."""
+
+    class Unit(models.TextChoices):
+        DAYS = "days", _("days")
+        WEEKS = "weeks", _("weeks")
+        MONTHS = "months", _("months")
+
+    question = models.ForeignKey(DatedQuestion, on_delete=models.CASCADE, related_name="windows",
+                                 verbose_name=_("dated question"))
+    condition = models.OneToOneField(Condition, on_delete=models.PROTECT, related_name="window",
+                                     verbose_name=_("condition"))
+    length = models.PositiveSmallIntegerField(_("length"))
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+
+    class Meta:
+        ordering = ["question", "length"]
+        verbose_name = _("time window")
+        verbose_name_plural = _("time windows")
+
+    def __str__(self):
+        return f"{self.condition.code}: {self.length} {self.unit}"
+
+    def clean(self):
+        super().clean()
+        if self.length == 0:
+            raise ValidationError({"length": _("A window must be at least 1 long.")})
 
 
 class Requirement(CodedRecord):

@@ -21,8 +21,10 @@ from treatments.models import (
     Concern,
     ConcernExclusion,
     Condition,
+    ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    DatedQuestion,
     DepthLevel,
     Disagreement,
     EvidenceBasis,
@@ -39,7 +41,7 @@ from treatments.services import catalogue_record_save
 CATALOGUE_MODELS = [
     Treatment, Indication, ConcernExclusion, ContraindicationRule, PreTreatmentRequirement,
     AftercareStep, Concern, Condition, Requirement, Mechanism, DepthLevel, TreatmentCategory,
-    EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement,
+    EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement, DatedQuestion, ConditionWindow,
 ]
 
 
@@ -54,7 +56,7 @@ def counts():
 
 def catalogue_wipe():
     Treatment.objects.all().delete()
-    for model in [Condition, Concern, Requirement, Mechanism, DepthLevel, TreatmentCategory,
+    for model in [DatedQuestion, Condition, Concern, Requirement, Mechanism, DepthLevel, TreatmentCategory,
                   EvidenceBasis, Disagreement, EvidenceSource, ConflictPolicy]:
         model.objects.all().delete()
 
