@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "treatments",
+    "consultations",
     # Last, so that its post-migrate role set-up sees every app's permissions.
     "clinic.apps.ClinicConfig",
 ]

@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import views
+from consultations.views import home
 
 clinic_patterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("healthz", views.healthz, name="healthz"),
@@ -13,5 +14,6 @@ clinic_patterns = [
 urlpatterns = [
     path("", include((clinic_patterns, "clinic"))),
     path("catalogue/", include("treatments.urls")),
+    path("", include("consultations.urls")),
     path("admin/", admin.site.urls),
 ]

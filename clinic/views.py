@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,11 +16,6 @@ class SignInView(auth_views.LoginView):
 
 class SignOutView(auth_views.LogoutView):
     pass
-
-
-def home(request):
-    """Where signing in lands: the catalogue browser for now, the place every role can use."""
-    return redirect("treatments:treatment-list")
 
 
 @login_not_required

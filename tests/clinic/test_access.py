@@ -62,13 +62,21 @@ def test_health_check_answers_503_when_the_database_does_not(client, monkeypatch
 
 
 class TestSignIn:
-    def test_right_password_signs_in_and_lands_on_the_catalogue(self, client, clinician):
+    def test_a_clinician_signs_in_and_lands_on_the_dashboard(self, client, clinician):
         response = client.post(reverse("clinic:sign-in"),
                                {"username": clinician.username, "password": PASSWORD},
                                follow=True)
 
-        assert response.redirect_chain[-1][0] == reverse("treatments:treatment-list")
+        assert response.redirect_chain[-1][0] == reverse("clinic:home")
         assert response.wsgi_request.user == clinician
+        assert "Today&#x27;s consultations" in response.content.decode()
+
+    def test_a_catalogue_admin_lands_on_the_catalogue(self, client, catalogue_admin):
+        response = client.post(reverse("clinic:sign-in"),
+                               {"username": catalogue_admin.username, "password": PASSWORD},
+                               follow=True)
+
+        assert response.redirect_chain[-1][0] == reverse("treatments:treatment-list")
 
     def test_wrong_password_keeps_the_username_and_says_why(self, client, clinician):
         response = client.post(reverse("clinic:sign-in"),

@@ -1,0 +1,143 @@
+"""Turning what the intake recorded into what the engine reads.
+
+The first part is pure: the Fitzpatrick questionnaire and the time windows work on plain
+values and are tested without a database. `intake_from_consultation` at the end adapts a
+saved consultation (with its answers prefetched) into the engine's Intake.
+"""
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from treatments.engine import PREGNANCY, UNKNOWN_PHOTOTYPE, Intake
+
+# The Fitzpatrick skin-type questionnaire: ten questions, each answer scored 0 to 4.
+FITZPATRICK_QUESTIONS = [
+    ("eyes", _("Eye colour"), [
+        _("Light blue, light grey or light green"), _("Blue, grey or green"), _("Blue"),
+        _("Dark brown"), _("Brownish black")]),
+    ("hair", _("Natural hair colour"), [
+        _("Sandy red"), _("Blond"), _("Chestnut or dark blond"), _("Dark brown"), _("Black")]),
+    ("skin", _("Skin colour where it never sees the sun"), [
+        _("Reddish"), _("Very pale"), _("Pale with a beige tint"), _("Light brown"),
+        _("Dark brown")]),
+    ("freckles", _("Freckles where the skin never sees the sun"), [
+        _("Many"), _("Several"), _("A few"), _("Hardly any"), _("None")]),
+    ("burn", _("After too long in the sun, the skin"), [
+        _("Goes painfully red, blisters and peels"), _("Blisters, then peels"),
+        _("Sometimes burns, then peels"), _("Rarely burns"), _("Has never burnt")]),
+    ("tan_depth", _("How brown the skin turns"), [
+        _("Hardly or not at all"), _("A light tan"), _("A reasonable tan"),
+        _("Tans very easily"), _("Turns dark brown quickly")]),
+    ("tan_speed", _("Turns brown within hours of sun"), [
+        _("Never"), _("Seldom"), _("Sometimes"), _("Often"), _("Always")]),
+    ("face", _("How the face reacts to sun"), [
+        _("Very sensitive"), _("Sensitive"), _("Normal"), _("Very resistant"),
+        _("Never a problem")]),
+    ("last_exposure", _("Last time the body was tanned (sun, sunbed or tanning cream)"), [
+        _("More than 3 months ago"), _("2 to 3 months ago"), _("1 to 2 months ago"),
+        _("Less than a month ago"), _("Less than 2 weeks ago")]),
+    ("face_exposure", _("How often the face is exposed to the sun"), [
+        _("Never"), _("Hardly ever"), _("Sometimes"), _("Often"), _("Always")]),
+]
+
+# Total score -> phototype: 0-6 I, 7-13 II, 14-20 III, 21-27 IV, 28-34 V, 35-40 VI.
+FITZPATRICK_SCORE_BANDS = [(6, "I"), (13, "II"), (20, "III"), (27, "IV"), (34, "V"), (40, "VI")]
+
+
+def questionnaire_phototype(answers):
+    """The phototype the questionnaire gives, or "" until every question is answered."""
+    scores = [answers.get(key) for key, _label, _choices in FITZPATRICK_QUESTIONS]
+    if any(score is None or score == "" for score in scores):
+        return ""
+    total = sum(int(score) for score in scores)
+    return next(phototype for upper, phototype in FITZPATRICK_SCORE_BANDS if total <= upper)
+
+
+def window_start(on, length, unit):
+    """The first day of a window of `length` days, weeks or months ending on `on`.
+
+    Months are calendar months: six months before 31 August is 28 (or 29) February.
+    """
+    if unit == "days":
+        return on - timedelta(days=length)
+    if unit == "weeks":
+        return on - timedelta(weeks=length)
+    if unit == "months":
+        year, month_index = divmod(on.month - 1 - length, 12)
+        year, month = on.year + year, month_index + 1
+        return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
+    raise ValueError(f"unknown window unit {unit!r}")
+
+
+def within_window(when, on, length, unit):
+    """True when `when` lies in the window ending on `on`; the window's first day counts
+    (the conservative reading: exactly six months ago is still 'within six months')."""
+    return window_start(on, length, unit) <= when <= on
+
+
+@dataclass(frozen=True)
+class DatedQuestionFacts:
+    code: str
+    ongoing_condition: str = ""
+    windows: tuple = ()  # ((condition code, length, unit), ...)
+
+
+def dated_conditions(consultation_date, answers, questions):
+    """The time-window conditions that dated answers give on the consultation date.
+
+    `answers` maps a question code to (answer, date) with answer "never", "date" or
+    "ongoing"; `questions` maps a question code to its DatedQuestionFacts.
+    """
+    present = set()
+    for code, (answer, when) in answers.items():
+        facts = questions.get(code)
+        if facts is None:
+            continue
+        if answer == "ongoing" and facts.ongoing_condition:
+            present.add(facts.ongoing_condition)
+        elif answer == "date" and when is not None:
+            for condition, length, unit in facts.windows:
+                if within_window(when, consultation_date, length, unit):
+                    present.add(condition)
+    return present
+
+
+@dataclass(frozen=True)
+class IntakeCatalogue:
+    """The catalogue the intake form is built from: what it asks and how answers map."""
+
+    concerns: list
+    conditions: list  # conditions asked as yes/no, in intake order
+    dated_questions: list
+    dated_facts: dict = field(default_factory=dict)
+
+
+def intake_from_consultation(consultation, intake_catalogue):
+    """The engine's Intake for a saved consultation (answers already prefetched)."""
+    conditions = set()
+    pregnancy_answer = ""
+    for answer in consultation.condition_answers.all():
+        code = answer.condition.code
+        if code == PREGNANCY:
+            # Pregnancy goes to the engine as its answer, so its 'unsure' policy can apply.
+            pregnancy_answer = answer.answer
+        elif answer.answer in ("yes", "unsure"):
+            # 'Unsure' about anything else is read as yes: the cautious reading.
+            conditions.add(code)
+    dated = {a.question.code: (a.answer, a.date) for a in consultation.dated_answers.all()}
+    conditions |= dated_conditions(consultation.consultation_date, dated,
+                                   intake_catalogue.dated_facts)
+    return Intake(
+        fitzpatrick=consultation.fitzpatrick or UNKNOWN_PHOTOTYPE,
+        concerns=tuple((c.concern.code, c.severity) for c in consultation.concerns.all()),
+        conditions=frozenset(conditions),
+        pregnancy_answer=pregnancy_answer,
+        treatment_area=consultation.treatment_area,
+        acne_scar_subtypes=tuple(consultation.acne_scar_subtypes or ()),
+        skin_type=consultation.skin_type,
+        no_medications=consultation.no_medications,
+        questionnaire_phototype=questionnaire_phototype(consultation.questionnaire or {}),
+    )

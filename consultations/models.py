@@ -1,0 +1,194 @@
+"""Patients and their consultations: the intake (skin analysis and medical history) that the
+recommendation engine reads. A patient belongs to one clinic; only that clinic's staff see
+them (see consultations.selectors)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import Clinic
+from treatments.models import Concern, Condition, DatedQuestion
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        CHINESE = "zh-hans", _("Simplified Chinese")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients",
+                               verbose_name=_("clinic"))
+    full_name = models.CharField(_("full name"), max_length=200)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=10,
+                                          choices=Language.choices, default=Language.ENGLISH)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["full_name", "date_of_birth"]
+        indexes = [
+            models.Index(fields=["clinic", "full_name"]),
+            models.Index(fields=["clinic", "date_of_birth"]),
+            models.Index(fields=["clinic", "phone"]),
+        ]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+
+    def __str__(self):
+        return self.full_name
+
+
+class Consultation(models.Model):
+    """One consultation's intake. `version` goes up with every save, so that two people
+    editing the same intake cannot silently overwrite each other."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    class SkinType(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        DRY = "dry", _("Dry")
+        OILY = "oily", _("Oily")
+        COMBINATION = "combination", _("Combination")
+        SENSITIVE = "sensitive", _("Sensitive")
+
+    class Phototype(models.TextChoices):
+        I = "I", _("Type I")
+        II = "II", _("Type II")
+        III = "III", _("Type III")
+        IV = "IV", _("Type IV")
+        V = "V", _("Type V")
+        VI = "VI", _("Type VI")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Area(models.TextChoices):
+        FULL_FACE = "full_face", _("Full face")
+        PERIORAL = "perioral", _("Around the mouth")
+        PARTIAL_FACE = "partial_face", _("Part of the face")
+        NECK = "neck", _("Neck")
+        BODY = "body", _("Body")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations",
+                                verbose_name=_("patient"))
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="consultations", verbose_name=_("clinician"))
+    consultation_date = models.DateField(_("consultation date"), default=timezone.localdate)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+
+    skin_type = models.CharField(_("skin type"), max_length=20, choices=SkinType.choices,
+                                 blank=True)
+    fitzpatrick = models.CharField(_("Fitzpatrick phototype"), max_length=10,
+                                   choices=Phototype.choices, blank=True)
+    questionnaire = models.JSONField(_("Fitzpatrick questionnaire answers"), default=dict,
+                                     blank=True)
+    treatment_area = models.CharField(_("treatment area"), max_length=20, choices=Area.choices,
+                                      blank=True)
+    acne_scar_subtypes = models.JSONField(_("acne scar types"), default=list, blank=True)
+    clinician_notes = models.TextField(_("clinician notes"), blank=True)
+    no_medications = models.BooleanField(_("takes no medications"), default=False)
+    history_reviewed = models.BooleanField(_("history reviewed with the patient"),
+                                           default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-consultation_date", "-id"]
+        indexes = [models.Index(fields=["status", "consultation_date"])]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+
+    def __str__(self):
+        return f"{self.patient} — {self.consultation_date:%Y-%m-%d}"
+
+    @property
+    def is_draft(self):
+        return self.status == self.Status.DRAFT
+
+
+class ConsultationConcern(models.Model):
+    class Severity(models.TextChoices):
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="concerns")
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consultation", "concern"],
+                                               name="one_answer_per_concern")]
+
+
+class ConditionAnswer(models.Model):
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("Unsure")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="condition_answers")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(_("answer"), max_length=10, choices=Answer.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consultation", "condition"],
+                                               name="one_answer_per_condition")]
+
+
+class DatedAnswer(models.Model):
+    class Answer(models.TextChoices):
+        NEVER = "never", _("Never, or not that I know of")
+        DATE = "date", _("On this date")
+        ONGOING = "ongoing", _("Still ongoing")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="dated_answers")
+    question = models.ForeignKey(DatedQuestion, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(_("answer"), max_length=10, choices=Answer.choices)
+    date = models.DateField(_("date"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consultation", "question"],
+                                               name="one_answer_per_dated_question")]
+
+
+class ConsultationRevision(models.Model):
+    """The intake as it stood after one save: who saved it, when, and what changed.
+    Earlier answers stay readable here after later edits."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="revisions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Consultation.Status.choices)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, related_name="+")
+    saved_by_name = models.CharField(max_length=200)
+    saved_at = models.DateTimeField(default=timezone.now)
+    answers = models.JSONField(default=dict)
+    changes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["consultation", "version"],
+                                               name="one_revision_per_version")]

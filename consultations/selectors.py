@@ -1,0 +1,167 @@
+"""Permission-aware reads of patients and consultations.
+
+A clinician sees only their own clinic's patients. Every view that takes a patient or a
+consultation from the URL goes through these functions, which answer 404 for anything else.
+"""
+
+import datetime
+
+from django.db.models import Max, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+
+from clinic.models import StaffMembership
+from consultations.intake import DatedQuestionFacts, IntakeCatalogue, intake_from_consultation
+from consultations.models import (
+    ConditionAnswer,
+    Consultation,
+    ConsultationConcern,
+    ConsultationRevision,
+    DatedAnswer,
+    Patient,
+)
+from treatments.engine import normalise
+from treatments.models import Concern, Condition, ConditionWindow, DatedQuestion
+from treatments.snapshot import catalogue_snapshot
+
+
+def user_clinic_id(user):
+    """The clinic a staff member works for, or None (superusers without one see nothing)."""
+    if not user.is_authenticated:
+        return None
+    if not hasattr(user, "_clinic_id_cache"):
+        user._clinic_id_cache = (
+            StaffMembership.objects.filter(user=user).values_list("clinic_id", flat=True).first()
+        )
+    return user._clinic_id_cache
+
+
+def _clinic_patients(user):
+    if not user.has_perm("consultations.view_patient"):
+        return Patient.objects.none()
+    clinic_id = user_clinic_id(user)
+    if clinic_id is None:
+        return Patient.objects.none()
+    return Patient.objects.filter(clinic_id=clinic_id)
+
+
+def _parse_date(text):
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def patient_list(*, user, query=""):
+    """The clinic's patients, searched by name, date of birth or phone, with the date of
+    their latest consultation."""
+    patients = _clinic_patients(user)
+    query = query.strip()
+    if query:
+        match = Q(full_name__icontains=query)
+        birth = _parse_date(query)
+        if birth is not None:
+            match |= Q(date_of_birth=birth)
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if len(digits) >= 3:
+            match |= Q(phone__contains=digits) | Q(phone__icontains=query)
+        patients = patients.filter(match)
+    return patients.annotate(last_consultation=Max("consultations__consultation_date")).order_by(
+        "full_name", "date_of_birth", "id")
+
+
+def patient_get(*, user, pk):
+    patient = _clinic_patients(user).filter(pk=pk).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def patient_consultations(patient):
+    return patient.consultations.select_related("clinician").order_by("-consultation_date", "-id")
+
+
+def _clinic_consultations(user):
+    if not user.has_perm("consultations.view_consultation"):
+        return Consultation.objects.none()
+    clinic_id = user_clinic_id(user)
+    if clinic_id is None:
+        return Consultation.objects.none()
+    return Consultation.objects.filter(patient__clinic_id=clinic_id)
+
+
+def consultation_get(*, user, pk):
+    """One consultation of the user's clinic with all its answers, or 404."""
+    consultation = (
+        _clinic_consultations(user)
+        .filter(pk=pk)
+        .select_related("patient", "clinician", "updated_by")
+        .prefetch_related(
+            Prefetch("concerns", queryset=ConsultationConcern.objects.select_related("concern")),
+            Prefetch("condition_answers",
+                     queryset=ConditionAnswer.objects.select_related("condition")),
+            Prefetch("dated_answers", queryset=DatedAnswer.objects.select_related("question")),
+        )
+        .first()
+    )
+    if consultation is None:
+        raise Http404
+    return consultation
+
+
+def consultation_revisions(consultation):
+    return ConsultationRevision.objects.filter(consultation=consultation).order_by("-version")
+
+
+def dashboard(*, user):
+    """What a clinician needs first thing: today's consultations, their own drafts, and the
+    clinic's recently seen patients."""
+    consultations = _clinic_consultations(user).select_related("patient", "clinician")
+    today = timezone.localdate()
+    return {
+        "today": consultations.filter(consultation_date=today).order_by("patient__full_name"),
+        "drafts": consultations.filter(status=Consultation.Status.DRAFT,
+                                       clinician=user).order_by("-updated_at")[:20],
+        "recent_patients": _clinic_patients(user).order_by("-updated_at")[:10],
+    }
+
+
+def intake_catalogue():
+    """What the intake asks, read from the catalogue: active concerns, the yes/no conditions
+    (those not derived from a date), and the dated questions with their windows."""
+    windowed = ConditionWindow.objects.values("condition_id")
+    conditions = list(
+        Condition.objects.filter(active=True).exclude(pk__in=windowed)
+        .exclude(pk__in=DatedQuestion.objects.filter(ongoing_condition__isnull=False)
+                 .values("ongoing_condition_id"))
+        .order_by("position", "code")
+    )
+    questions = list(
+        DatedQuestion.objects.filter(active=True).select_related("ongoing_condition")
+        .prefetch_related(Prefetch("windows",
+                                   queryset=ConditionWindow.objects.select_related("condition")))
+        .order_by("position", "code")
+    )
+    facts = {
+        question.code: DatedQuestionFacts(
+            code=question.code,
+            ongoing_condition=question.ongoing_condition.code if question.ongoing_condition else "",
+            windows=tuple((w.condition.code, w.length, w.unit) for w in question.windows.all()),
+        )
+        for question in questions
+    }
+    return IntakeCatalogue(
+        concerns=list(Concern.objects.filter(active=True).order_by("label")),
+        conditions=conditions,
+        dated_questions=questions,
+        dated_facts=facts,
+    )
+
+
+def consultation_notices(consultation, catalogue=None):
+    """The conflict-policy notices for a consultation's current answers, each naming the
+    policy the engine will apply."""
+    catalogue = catalogue or intake_catalogue()
+    return normalise(intake_from_consultation(consultation, catalogue), catalogue_snapshot()).notes

@@ -1,0 +1,141 @@
+"""Writes to patients and consultations. Each validates, saves inside one transaction and
+keeps the history, so the web pages, the demo loader and tests behave identically."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from consultations.models import (
+    ConditionAnswer,
+    Consultation,
+    ConsultationConcern,
+    ConsultationRevision,
+    DatedAnswer,
+    Patient,
+)
+from consultations.selectors import user_clinic_id
+from treatments.models import Concern, Condition, DatedQuestion
+
+
+class IntakeEditConflict(Exception):
+    """Someone else saved the intake after it was opened: this save is refused."""
+
+    def __init__(self, consultation):
+        super().__init__("The intake changed since it was opened.")
+        self.consultation = consultation
+
+
+class NotYourClinic(Exception):
+    """A write aimed at another clinic's record."""
+
+
+def _person_name(user):
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def patient_save(*, user, data, patient=None):
+    """Register a patient in the user's clinic, or update one of its patients."""
+    clinic_id = user_clinic_id(user)
+    if clinic_id is None or (patient is not None and patient.clinic_id != clinic_id):
+        raise NotYourClinic
+    patient = patient or Patient(clinic_id=clinic_id, created_by=user)
+    for field, value in data.items():
+        setattr(patient, field, value)
+    patient.full_clean()
+    patient.save()
+    return patient
+
+
+def _changed_keys(before, after):
+    """Which answers differ between two revisions, as 'field' or 'section.code'."""
+    changed = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) or isinstance(new, dict):
+            old, new = old or {}, new or {}
+            if key == "questionnaire":
+                if old != new:
+                    changed.append(key)
+                continue
+            changed += [f"{key}.{code}" for code in sorted(set(old) | set(new))
+                        if old.get(code) != new.get(code)]
+        elif old != new:
+            changed.append(key)
+    return changed
+
+
+@transaction.atomic
+def consultation_save(*, user, patient, answers, submit, consultation=None,
+                      expected_version=None):
+    """Save an intake as a draft or submit it, and record the revision.
+
+    `answers` is the plain data IntakeForm.answers() gives. When `consultation` is given,
+    `expected_version` must be the version the editor opened: if anyone saved since, the
+    save is refused with IntakeEditConflict and nothing is written.
+    """
+    if patient.clinic_id != user_clinic_id(user):
+        raise NotYourClinic
+    now = timezone.now()
+    if consultation is None:
+        consultation = Consultation(patient=patient, clinician=user, version=1)
+    else:
+        if consultation.patient_id != patient.pk:
+            raise NotYourClinic
+        claimed = Consultation.objects.filter(pk=consultation.pk, version=expected_version).update(
+            version=F("version") + 1)
+        if not claimed:
+            raise IntakeEditConflict(Consultation.objects.select_related("updated_by").get(
+                pk=consultation.pk))
+        consultation.version = expected_version + 1
+
+    consultation.consultation_date = datetime.date.fromisoformat(answers["consultation_date"])
+    for field in ("skin_type", "fitzpatrick", "questionnaire", "treatment_area",
+                  "acne_scar_subtypes", "clinician_notes", "no_medications",
+                  "history_reviewed"):
+        setattr(consultation, field, answers[field])
+    if submit:
+        consultation.status = Consultation.Status.SUBMITTED
+        consultation.submitted_at = consultation.submitted_at or now
+    consultation.updated_by = user
+    consultation.save()
+
+    _replace_answers(consultation, answers)
+
+    previous = consultation.revisions.order_by("-version").first() if consultation.pk else None
+    ConsultationRevision.objects.create(
+        consultation=consultation,
+        version=consultation.version,
+        status=consultation.status,
+        saved_by=user,
+        saved_by_name=_person_name(user),
+        saved_at=now,
+        answers=answers,
+        changes=_changed_keys(previous.answers if previous else {}, answers),
+    )
+    return consultation
+
+
+def _replace_answers(consultation, answers):
+    concerns = Concern.objects.in_bulk(list(answers["concerns"]), field_name="code")
+    conditions = Condition.objects.in_bulk(list(answers["conditions"]), field_name="code")
+    questions = DatedQuestion.objects.in_bulk(list(answers["dated"]), field_name="code")
+    consultation.concerns.all().delete()
+    consultation.condition_answers.all().delete()
+    consultation.dated_answers.all().delete()
+    ConsultationConcern.objects.bulk_create(
+        ConsultationConcern(consultation=consultation, concern=concerns[code], severity=severity)
+        for code, severity in answers["concerns"].items()
+    )
+    ConditionAnswer.objects.bulk_create(
+        ConditionAnswer(consultation=consultation, condition=conditions[code],
+                        answer=given["answer"], detail=given.get("detail", ""))
+        for code, given in answers["conditions"].items()
+    )
+    DatedAnswer.objects.bulk_create(
+        DatedAnswer(consultation=consultation, question=questions[code], answer=given["answer"],
+                    date=datetime.date.fromisoformat(given["date"]) if given.get("date") else None)
+        for code, given in answers["dated"].items()
+    )

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from consultations import views
+
+app_name = "consultations"
+
+urlpatterns = [
+    path("patients/", views.PatientListView.as_view(), name="patient-list"),
+    path("patients/new/", views.PatientFormView.as_view(), name="patient-create"),
+    path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="patient-detail"),
+    path("patients/<int:pk>/edit/", views.PatientFormView.as_view(), name="patient-edit"),
+    path("patients/<int:patient_pk>/consultations/new/", views.IntakeView.as_view(),
+         name="consultation-create"),
+    path("consultations/<int:pk>/", views.ConsultationDetailView.as_view(),
+         name="consultation-detail"),
+    path("consultations/<int:pk>/edit/", views.IntakeView.as_view(), name="consultation-edit"),
+    path("consultations/<int:pk>/history/", views.ConsultationHistoryView.as_view(),
+         name="consultation-history"),
+]
