@@ -69,7 +69,7 @@ class TestSignIn:
 
         assert response.redirect_chain[-1][0] == reverse("clinic:home")
         assert response.wsgi_request.user == clinician
-        assert "Today&#x27;s consultations" in response.content.decode()
+        assert "Today's consultations" in response.content.decode()
 
     def test_a_catalogue_admin_lands_on_the_catalogue(self, client, catalogue_admin):
         response = client.post(reverse("clinic:sign-in"),
