@@ -27,6 +27,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
     email = models.EmailField(_("email"), blank=True)
     preferred_language = models.CharField(_("preferred language"), max_length=10,
                                           choices=Language.choices, default=Language.ENGLISH)
@@ -40,13 +41,18 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["clinic", "full_name"]),
             models.Index(fields=["clinic", "date_of_birth"]),
-            models.Index(fields=["clinic", "phone"]),
+            models.Index(fields=["clinic", "phone_digits"]),
         ]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
 
     def __str__(self):
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        # Phone numbers are searched by their digits, whatever spacing was typed.
+        self.phone_digits = "".join(ch for ch in self.phone if ch.isdigit())
+        super().save(*args, **kwargs)
 
 
 class Consultation(models.Model):

@@ -66,7 +66,7 @@ def patient_list(*, user, query=""):
             match |= Q(date_of_birth=birth)
         digits = "".join(ch for ch in query if ch.isdigit())
         if len(digits) >= 3:
-            match |= Q(phone__contains=digits) | Q(phone__icontains=query)
+            match |= Q(phone_digits__contains=digits)
         patients = patients.filter(match)
     return patients.annotate(last_consultation=Max("consultations__consultation_date")).order_by(
         "full_name", "date_of_birth", "id")

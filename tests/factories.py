@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -87,3 +89,28 @@ class TreatmentFactory(factory.django.DjangoModelFactory):
                 treatment=treatment, condition=condition, severity=severity,
                 rationale="Made up for a test.", basis=basis, confidence="low",
             )
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "consultations.Patient"
+
+    clinic = factory.SubFactory(ClinicFactory)
+    full_name = factory.Sequence(lambda n: f"Patient Number{n}")
+    date_of_birth = factory.Sequence(lambda n: datetime.date(1970, 1, 1)
+                                     + datetime.timedelta(days=n * 37))
+    phone = factory.Sequence(lambda n: f"+44 7700 9{n:05d}")
+    email = factory.LazyAttribute(lambda o: f"{o.full_name.lower().replace(' ', '.')}@example.com")
+
+
+class ConsultationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "consultations.Consultation"
+
+    patient = factory.SubFactory(PatientFactory)
+    clinician = factory.SubFactory(UserFactory)
+    consultation_date = factory.LazyFunction(datetime.date.today)
+    status = "submitted"
+    fitzpatrick = "III"
+    skin_type = "normal"
+    treatment_area = "full_face"

@@ -1,0 +1,34 @@
+"""Intake form submissions as a browser would send them, for the tests."""
+
+from consultations.selectors import intake_catalogue
+
+
+def complete_intake(**overrides):
+    """A complete, valid submission: one concern, every question answered 'no' or 'never'.
+    Keyword arguments replace or add fields (None removes one)."""
+    catalogue = intake_catalogue()
+    data = {
+        "consultation_date": "2026-11-20",
+        "skin_type": "combination",
+        "fitzpatrick": "III",
+        "treatment_area": "full_face",
+        "concern_acne_scars": "moderate",
+        "history_reviewed": "on",
+        "submit": "1",
+    }
+    for condition in catalogue.conditions:
+        data[f"condition_{condition.code}"] = "no"
+    for question in catalogue.dated_questions:
+        data[f"dated_{question.code}"] = "never"
+    for key, value in overrides.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def as_draft(data):
+    data = {k: v for k, v in data.items() if k != "submit"}
+    data["save_draft"] = "1"
+    return data
