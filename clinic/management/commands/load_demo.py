@@ -1,11 +1,17 @@
+import datetime
 import os
 import secrets
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
 from clinic.services import clinic_get_or_create, staff_member_save
+from consultations.forms import IntakeForm
+from consultations.models import Patient
+from consultations.selectors import intake_catalogue
+from consultations.services import consultation_save, patient_save
 
 DEMO_CLINIC = {
     "name": "Harbourside Skin Clinic",
@@ -23,20 +29,108 @@ DEMO_STAFF = [
 ]
 
 
+def days_ago(days):
+    return (timezone.localdate() - datetime.timedelta(days=days)).isoformat()
+
+
+# Demo patients and what their intakes record (answers not listed are "no" / "never").
+DEMO_PATIENTS = [
+    {
+        "patient": {"full_name": "Aiko Tanaka", "date_of_birth": datetime.date(1994, 6, 2),
+                    "sex": "female", "phone": "+44 7700 900101",
+                    "email": "aiko.tanaka@example.com", "preferred_language": "en"},
+        "submit": True,
+        "answers": {"skin_type": "oily", "fitzpatrick": "III", "treatment_area": "full_face",
+                    "concern_acne_scars": "moderate", "acne_scar_subtypes": ["rolling", "boxcar"],
+                    "condition_herpes_simplex_history": "yes",
+                    "dated_isotretinoin_last_dose": "date",
+                    "dated_isotretinoin_last_dose_date": days_ago(120),
+                    "clinician_notes": "Scarring on both cheeks after teenage acne."},
+    },
+    {
+        "patient": {"full_name": "Chloe Martin", "date_of_birth": datetime.date(1989, 11, 23),
+                    "sex": "female", "phone": "+44 7700 900102",
+                    "email": "chloe.martin@example.com", "preferred_language": "en"},
+        "submit": True,
+        "answers": {"skin_type": "combination", "fitzpatrick": "IV",
+                    "treatment_area": "partial_face", "concern_melasma": "mild",
+                    "concern_acne_scars": "severe", "condition_pregnancy": "unsure"},
+    },
+    {
+        "patient": {"full_name": "Priya Nair", "date_of_birth": datetime.date(1968, 3, 9),
+                    "sex": "female", "phone": "+44 7700 900103",
+                    "email": "priya.nair@example.com", "preferred_language": "en"},
+        "submit": True,
+        "answers": {"skin_type": "dry", "fitzpatrick": "V", "treatment_area": "full_face",
+                    "concern_wrinkles_dynamic": "moderate", "concern_skin_laxity": "moderate",
+                    "condition_diabetes_controlled": "yes",
+                    "condition_diabetes_uncontrolled": "yes", "no_medications": "on",
+                    "condition_anticoagulants": "yes",
+                    "detail_anticoagulants": "Apixaban 5 mg twice daily"},
+    },
+    {
+        "patient": {"full_name": "Wei Zhang", "date_of_birth": datetime.date(2001, 8, 17),
+                    "sex": "male", "phone": "+44 7700 900104",
+                    "email": "wei.zhang@example.com", "preferred_language": "zh-hans"},
+        "submit": True,
+        "answers": {"skin_type": "oily", "fitzpatrick": "II", "treatment_area": "full_face",
+                    "concern_acne_active": "moderate", "concern_enlarged_pores": "mild",
+                    "dated_last_tan": "date", "dated_last_tan_date": days_ago(20)},
+    },
+    {
+        "patient": {"full_name": "Tom Becker", "date_of_birth": datetime.date(1979, 1, 30),
+                    "sex": "male", "phone": "+44 7700 900105", "email": "",
+                    "preferred_language": "en"},
+        "submit": False,
+        "answers": {"skin_type": "normal", "concern_photodamage": "moderate"},
+    },
+]
+
+
 class Command(BaseCommand):
     help = (
-        "Create (or refresh) the demo clinic and its staff accounts and print how to sign in. "
-        "Passwords come from DEMO_PASSWORD when it is set, otherwise a new one is generated."
+        "Create (or refresh) the demo clinic, its staff accounts and a few patients with "
+        "intakes, and print how to sign in. Passwords come from DEMO_PASSWORD when it is "
+        "set, otherwise a new one is generated. Safe to run again."
     )
 
     @transaction.atomic
     def handle(self, *args, **options):
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
         clinic = clinic_get_or_create(**DEMO_CLINIC)
-        for person in DEMO_STAFF:
-            staff_member_save(clinic=clinic, password=password, **person)
-        self.stdout.write(self.style.SUCCESS(f"Demo clinic: {clinic.name}"))
+        staff = {person["username"]: staff_member_save(clinic=clinic, password=password, **person)
+                 for person in DEMO_STAFF}
+        created = self.load_patients(clinic, staff["clinician"])
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo clinic: {clinic.name} ({created} demo patients added)"))
         self.stdout.write("Sign in at http://127.0.0.1:8000/ with:")
         for person in DEMO_STAFF:
             self.stdout.write(f"  {person['role']:<16} username: {person['username']:<16} "
                               f"password: {password}")
+
+    def load_patients(self, clinic, clinician):
+        catalogue = intake_catalogue()
+        created = 0
+        for demo in DEMO_PATIENTS:
+            details = demo["patient"]
+            if Patient.objects.filter(clinic=clinic, full_name=details["full_name"],
+                                      date_of_birth=details["date_of_birth"]).exists():
+                continue
+            patient = patient_save(user=clinician, data=details)
+            form = IntakeForm(self.intake_data(catalogue, demo), catalogue=catalogue,
+                              patient=patient, submitting=demo["submit"])
+            if not form.is_valid():
+                raise CommandError(f"Demo intake for {patient} is invalid: {form.errors}")
+            consultation_save(user=clinician, patient=patient, answers=form.answers(),
+                              submit=demo["submit"])
+            created += 1
+        return created
+
+    def intake_data(self, catalogue, demo):
+        data = {"consultation_date": timezone.localdate().isoformat()}
+        if demo["submit"]:
+            data["history_reviewed"] = "on"
+            data.update({f"condition_{c.code}": "no" for c in catalogue.conditions})
+            data.update({f"dated_{q.code}": "never" for q in catalogue.dated_questions})
+        data.update(demo["answers"])
+        return data
