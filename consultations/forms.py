@@ -7,13 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.intake import FITZPATRICK_QUESTIONS, questionnaire_phototype
-from consultations.models import (
-    ConditionAnswer,
-    Consultation,
-    ConsultationConcern,
-    DatedAnswer,
-    Patient,
-)
+from consultations.models import Consultation, ConsultationConcern, Patient
 from treatments.models import Condition
 
 ACNE_SCARS = "acne_scars"
@@ -296,8 +290,3 @@ def intake_initial(consultation):
         initial[f"dated_{answer.question.code}"] = answer.answer
         initial[f"dated_{answer.question.code}_date"] = answer.date
     return initial
-
-
-# Keep the model choice lists in one place for templates that label stored answers.
-ANSWER_LABELS = dict(ConditionAnswer.Answer.choices)
-DATED_ANSWER_LABELS = dict(DatedAnswer.Answer.choices)
