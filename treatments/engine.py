@@ -60,9 +60,60 @@ class PolicyFacts:
 
 
 @dataclass(frozen=True)
+class RuleFacts:
+    """A contraindication rule: the condition, how severe, and its evidence."""
+
+    condition: str
+    severity: str  # absolute, relative or informational
+    rationale: str
+    basis: str = ""
+    confidence: str = ""
+    sources: tuple = ()
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class RequirementFacts:
+    """A pre-treatment step and who it applies to."""
+
+    code: str
+    label: str
+    strength: str
+    timing: str = ""
+    applies_to_all: bool = False
+    conditions: frozenset = frozenset()
+    concerns: frozenset = frozenset()
+    phototype_from: str = ""
+    phototype_to: str = ""
+    areas: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class TreatmentFacts:
+    code: str
+    name: str
+    depth_rank: int
+    indications: tuple = ()  # ((concern, strength, contested), ...)
+    not_indicated: tuple = ()  # ((concern, reason), ...)
+    rules: dict = field(default_factory=dict)  # condition code -> RuleFacts
+    requirements: tuple = ()
+    suitable: frozenset = frozenset()
+    caution: frozenset = frozenset()
+    excluded: frozenset = frozenset()
+    pih_risk: dict = field(default_factory=dict)  # phototype -> low/moderate/high/...
+    referral: bool = False
+    category: str = ""
+    mechanisms: tuple = ()
+    depth: str = ""
+
+
+@dataclass(frozen=True)
 class CatalogueSnapshot:
     conditions: dict = field(default_factory=dict)  # code -> ConditionFacts
     policies: tuple = ()  # active PolicyFacts, in catalogue order
+    treatments: tuple = ()  # active TreatmentFacts
+    concerns: frozenset = frozenset()  # active concern codes
+    version: int = 0  # the catalogue state this snapshot was read at
 
     def policy(self, code):
         return next((policy for policy in self.policies if policy.code == code), None)
@@ -155,3 +206,282 @@ def normalise(intake, catalogue):
              f"({'; '.join(medications)}): they are kept and applied.")
 
     return NormalisedIntake(conditions=frozenset(conditions), notes=tuple(notes))
+
+
+# -- Steps 2 to 9: candidates, flags, phototypes, requirements, ranking ------------------
+
+SEVERITY_WEIGHT = {"mild": 1, "moderate": 2, "severe": 3}
+DEFAULT_SEVERITY = "moderate"
+STRENGTH_POINTS = {"primary": 2, "secondary": 1}
+# The depth rank each severity is best served by: mild concerns favour superficial
+# treatments (epidermis), moderate ones the papillary dermis, severe ones deeper work.
+TARGET_DEPTH = {"mild": 1, "moderate": 2, "severe": 3}
+DEPTH_POINTS = {0: 1.0, 1: 0.5, 2: 0.0}  # by distance from the target; further: -0.5
+FAR_DEPTH_POINTS = -0.5
+CAUTION_PENALTY = 2.0  # per relative flag
+PIH_PENALTY = {"high": 2.0, "moderate": 1.0}
+PIH_ORDER = ("not_applicable", "low", "moderate", "high")
+CONSERVATIVE_PHOTOTYPES = ("III", "IV", "V", "VI")
+STRENGTH_ORDER = ("required", "recommended", "consider")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A contraindication that applies to this patient, with the answer that triggered it."""
+
+    code: str  # the condition code, or "fitzpatrick"
+    severity: str  # absolute or relative
+    reason: str
+    basis: str = ""
+    confidence: str = ""
+    sources: tuple = ()
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class AttachedRequirement:
+    code: str
+    label: str
+    strength: str
+    reason: str
+    timing: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreParts:
+    """How a treatment's rank was reached, so a clinician can follow it:
+    score = indication + depth - cautions - pigmentation."""
+
+    indication: float = 0.0
+    depth: float = 0.0
+    cautions: float = 0.0
+    pigmentation: float = 0.0
+
+    @property
+    def total(self):
+        return round(self.indication + self.depth - self.cautions - self.pigmentation, 2)
+
+
+@dataclass(frozen=True)
+class TreatmentResult:
+    code: str
+    name: str
+    indicated: bool
+    matched_concerns: tuple  # ((concern, strength, severity, contested), ...)
+    not_indicated_for: tuple  # ((concern, reason), ...) the catalogue's list
+    flags: tuple
+    notes: tuple  # informational rules: (condition, rationale, sources)
+    requirements: tuple
+    fitzpatrick: str  # suitable, caution, excluded or unknown
+    pih_risk: str  # low, moderate, high, not_applicable or unknown
+    referral: bool
+    score: ScoreParts
+
+    @property
+    def excluded(self):
+        return any(flag.severity == "absolute" for flag in self.flags)
+
+    @property
+    def cautions(self):
+        return tuple(flag for flag in self.flags if flag.severity == "relative")
+
+    @property
+    def suitable(self):
+        return self.indicated and not self.excluded
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    conditions: frozenset
+    notes: tuple  # policy Notes
+    treatments: tuple  # every active treatment's TreatmentResult, best first
+    concerns_given: bool
+
+    @property
+    def recommended(self):
+        """Bookable suitable procedures, best first (refer-out options are listed apart)."""
+        return tuple(t for t in self.treatments if t.suitable and not t.referral)
+
+    @property
+    def referrals(self):
+        return tuple(t for t in self.treatments if t.suitable and t.referral)
+
+    @property
+    def excluded(self):
+        return tuple(t for t in self.treatments if t.indicated and t.excluded)
+
+    @property
+    def no_suitable_option(self):
+        return self.concerns_given and not any(t.suitable for t in self.treatments)
+
+
+def phototype_suitability(treatment, phototype):
+    if phototype in treatment.excluded:
+        return "excluded"
+    if phototype in treatment.caution:
+        return "caution"
+    if phototype in treatment.suitable:
+        return "suitable"
+    return "unknown"
+
+
+def pih_risk(treatment, phototype):
+    """The pigmentation risk for the patient's type. An unknown type takes the highest risk
+    across types III to VI (the conservative reading); unsourced values read as unknown."""
+    if phototype in PHOTOTYPES:
+        value = treatment.pih_risk.get(phototype, "unsourced")
+        return value if value in PIH_ORDER else "unknown"
+    values = [treatment.pih_risk.get(t) for t in CONSERVATIVE_PHOTOTYPES]
+    known = [v for v in values if v in PIH_ORDER]
+    if not known:
+        return "unknown"
+    return max(known, key=PIH_ORDER.index)
+
+
+def phototype_flags(treatment, phototype):
+    """Excluded type: an absolute flag. Caution type: a relative flag. Unknown type on a
+    treatment that excludes or cautions some types: a relative flag, until assessed."""
+    if phototype in PHOTOTYPES:
+        suitability = phototype_suitability(treatment, phototype)
+        if suitability == "excluded":
+            return (Flag("fitzpatrick", "absolute",
+                         f"Fitzpatrick type {phototype} is outside this treatment's safe range."),)
+        if suitability == "caution":
+            return (Flag("fitzpatrick", "relative",
+                         f"Fitzpatrick type {phototype} needs caution with this treatment "
+                         "(pigment changes, burns): adjust settings and justify."),)
+        return ()
+    limited = sorted(treatment.excluded | treatment.caution, key=PHOTOTYPES.index)
+    if limited:
+        return (Flag("fitzpatrick", "relative",
+                     "The phototype is unknown and this treatment excludes or needs caution for "
+                     f"type{'s' if len(limited) > 1 else ''} {', '.join(limited)}: assess the "
+                     "phototype in person before booking."),)
+    return ()
+
+
+def requirement_applies(requirement, intake, conditions, concerns):
+    """Decision rule 5: a step applies to everyone, or when the patient has one of its
+    conditions or concerns, a phototype in its range (an unknown type matches), or a
+    treatment area it names. Returns the reason, or "" when it does not apply."""
+    if requirement.applies_to_all:
+        return "every patient"
+    matched = sorted(requirement.conditions & conditions)
+    if matched:
+        return ", ".join(matched)
+    matched = sorted(requirement.concerns & concerns)
+    if matched:
+        return ", ".join(matched)
+    if requirement.phototype_from:
+        low = PHOTOTYPES.index(requirement.phototype_from)
+        high = PHOTOTYPES.index(requirement.phototype_to or requirement.phototype_from)
+        if intake.fitzpatrick not in PHOTOTYPES:
+            return f"phototype unknown (step applies to types {requirement.phototype_from}-" \
+                   f"{requirement.phototype_to})"
+        if low <= PHOTOTYPES.index(intake.fitzpatrick) <= high:
+            return f"phototype {intake.fitzpatrick}"
+    if intake.treatment_area and intake.treatment_area in requirement.areas:
+        return f"treatment area {intake.treatment_area}"
+    return ""
+
+
+def depth_points(depth_rank, severity):
+    distance = abs(depth_rank - TARGET_DEPTH[severity])
+    return DEPTH_POINTS.get(distance, FAR_DEPTH_POINTS)
+
+
+def evaluate(treatment, intake, conditions, concern_severity):
+    matched = []
+    indication_points = 0.0
+    depth_total = 0.0
+    for concern, strength, contested in treatment.indications:
+        severity = concern_severity.get(concern)
+        if severity is None:
+            continue
+        matched.append((concern, strength, severity, contested))
+        points = STRENGTH_POINTS.get(strength, 0) * SEVERITY_WEIGHT[severity]
+        indication_points += points / 2 if contested else points
+        depth_total += depth_points(treatment.depth_rank, severity)
+
+    flags, notes = [], []
+    for condition in sorted(conditions):
+        rule = treatment.rules.get(condition)
+        if rule is None:
+            continue
+        if rule.severity == "informational":
+            notes.append((rule.condition, rule.rationale, rule.sources))
+            continue
+        flags.append(Flag(rule.condition, rule.severity, rule.rationale, rule.basis,
+                          rule.confidence, rule.sources, rule.scope))
+    flags.extend(phototype_flags(treatment, intake.fitzpatrick))
+    flags.sort(key=lambda flag: (flag.severity != "absolute", flag.code))
+
+    concern_codes = frozenset(concern_severity)
+    requirements = {}
+    for requirement in treatment.requirements:
+        reason = requirement_applies(requirement, intake, conditions, concern_codes)
+        if not reason:
+            continue
+        attached = AttachedRequirement(requirement.code, requirement.label,
+                                       requirement.strength, reason, requirement.timing)
+        earlier = requirements.get(requirement.code)
+        # The same step attached twice (say, required with a history and recommended for
+        # everyone) is listed once, at its strongest.
+        if earlier is None or STRENGTH_ORDER.index(attached.strength) < STRENGTH_ORDER.index(
+                earlier.strength):
+            requirements[requirement.code] = attached
+
+    risk = pih_risk(treatment, intake.fitzpatrick)
+    indicated = bool(matched)
+    score = ScoreParts(
+        indication=indication_points,
+        depth=depth_total,
+        cautions=CAUTION_PENALTY * sum(1 for f in flags if f.severity == "relative"),
+        pigmentation=PIH_PENALTY.get(risk, 0.0),
+    ) if indicated else ScoreParts()
+    fitzpatrick = (phototype_suitability(treatment, intake.fitzpatrick)
+                   if intake.fitzpatrick in PHOTOTYPES else "unknown")
+    return TreatmentResult(
+        code=treatment.code, name=treatment.name, indicated=indicated,
+        matched_concerns=tuple(matched), not_indicated_for=tuple(treatment.not_indicated),
+        flags=tuple(flags), notes=tuple(notes), requirements=tuple(requirements.values()),
+        fitzpatrick=fitzpatrick, pih_risk=risk, referral=treatment.referral, score=score,
+    )
+
+
+# The intake schema reads a 'sensitive' skin type as the concern of a sensitive barrier.
+SENSITIVE_SKIN_TYPE = "sensitive"
+SENSITIVE_SKIN_CONCERN = "sensitive_barrier"
+
+
+def concern_severities(intake):
+    severities = {}
+    for concern, severity in intake.concerns:
+        severities[concern] = severity if severity in SEVERITY_WEIGHT else DEFAULT_SEVERITY
+    return severities
+
+
+def skin_type_concerns(intake, severities):
+    """A sensitive skin type counts as a mild sensitive-barrier concern when not given."""
+    if intake.skin_type == SENSITIVE_SKIN_TYPE and SENSITIVE_SKIN_CONCERN not in severities:
+        return {**severities, SENSITIVE_SKIN_CONCERN: "mild"}, (Note(
+            policy="sensitive_skin_type", title="Sensitive skin",
+            message="A sensitive skin type is read as a mild sensitive-barrier concern."),)
+    return severities, ()
+
+
+def recommend(intake, catalogue):
+    """Rank the catalogue's treatments for one intake, explaining every match and flag.
+
+    Suitable treatments come first by score (indication points weighted by concern severity,
+    plus depth fit, minus 2 per caution and the pigmentation penalty); then by fewer cautions
+    and by name, so that equal scores keep a stable order.
+    """
+    normalised = normalise(intake, catalogue)
+    severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))
+    results = [evaluate(t, intake, normalised.conditions, severities)
+               for t in catalogue.treatments]
+    results.sort(key=lambda r: (not r.suitable, not r.indicated, -r.score.total,
+                                len(r.cautions), r.name))
+    return Recommendation(conditions=normalised.conditions, notes=normalised.notes + skin_notes,
+                          treatments=tuple(results), concerns_given=bool(severities))

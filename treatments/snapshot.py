@@ -1,11 +1,89 @@
 """Reading the catalogue into the engine's plain data (see treatments.engine)."""
 
-from treatments.engine import CatalogueSnapshot, ConditionFacts, PolicyFacts
-from treatments.models import Condition, ConflictPolicy
+from django.db.models import Max, Prefetch
+
+from treatments.engine import (
+    CatalogueSnapshot,
+    ConditionFacts,
+    PolicyFacts,
+    RequirementFacts,
+    RuleFacts,
+    TreatmentFacts,
+)
+from treatments.models import (
+    CatalogueChange,
+    Concern,
+    Condition,
+    ConflictPolicy,
+    ContraindicationRule,
+    PreTreatmentRequirement,
+    Treatment,
+)
+
+
+def catalogue_version():
+    """A number that changes whenever the catalogue does (its latest change record)."""
+    return CatalogueChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+
+
+def treatment_facts(treatment):
+    """One treatment (with its parts prefetched) as the engine reads it."""
+    return TreatmentFacts(
+        code=treatment.code,
+        name=treatment.name,
+        depth_rank=treatment.depth.rank,
+        depth=treatment.depth.code,
+        category=treatment.category.code,
+        mechanisms=tuple(m.code for m in treatment.mechanisms.all()),
+        indications=tuple((i.concern.code, i.strength, i.caution)
+                          for i in treatment.indications.all()),
+        not_indicated=tuple((n.concern.code, n.reason) for n in treatment.not_indicated.all()),
+        rules={
+            rule.condition.code: RuleFacts(
+                condition=rule.condition.code, severity=rule.severity, rationale=rule.rationale,
+                basis=rule.basis.code if rule.basis else "", confidence=rule.confidence,
+                sources=tuple(source.key for source in rule.sources.all()), scope=rule.scope,
+            )
+            for rule in treatment.rules.all() if rule.condition.active
+        },
+        requirements=tuple(
+            RequirementFacts(
+                code=step.requirement.code, label=step.requirement.label, strength=step.strength,
+                timing=step.timing, applies_to_all=step.applies_to_all,
+                conditions=frozenset(c.code for c in step.conditions.all()),
+                concerns=frozenset(c.code for c in step.concerns.all()),
+                phototype_from=step.phototype_from, phototype_to=step.phototype_to,
+                areas=frozenset(step.treatment_areas or ()),
+            )
+            for step in treatment.requirements.all()
+        ),
+        suitable=frozenset(treatment.fitzpatrick_suitable or ()),
+        caution=frozenset(treatment.fitzpatrick_caution or ()),
+        excluded=frozenset(treatment.fitzpatrick_excluded or ()),
+        pih_risk=dict(treatment.pih_risk or {}),
+        referral=treatment.referral,
+    )
+
+
+def active_treatments():
+    return (
+        Treatment.objects.filter(active=True)
+        .select_related("depth", "category")
+        .prefetch_related(
+            "mechanisms",
+            "indications__concern",
+            "not_indicated__concern",
+            Prefetch("rules", queryset=ContraindicationRule.objects
+                     .select_related("condition", "basis").prefetch_related("sources")),
+            Prefetch("requirements", queryset=PreTreatmentRequirement.objects
+                     .select_related("requirement").prefetch_related("conditions", "concerns")),
+        )
+        .order_by("code")
+    )
 
 
 def catalogue_snapshot():
-    """The parts of the catalogue the engine reads, in a constant number of queries."""
+    """The catalogue as the engine reads it, in a constant number of queries."""
     conditions = {
         condition.code: ConditionFacts(
             code=condition.code,
@@ -19,4 +97,10 @@ def catalogue_snapshot():
         PolicyFacts(code=policy.code, title=policy.title, action=policy.action)
         for policy in ConflictPolicy.objects.filter(active=True).order_by("position", "code")
     )
-    return CatalogueSnapshot(conditions=conditions, policies=policies)
+    return CatalogueSnapshot(
+        conditions=conditions,
+        policies=policies,
+        treatments=tuple(treatment_facts(t) for t in active_treatments()),
+        concerns=frozenset(Concern.objects.filter(active=True).values_list("code", flat=True)),
+        version=catalogue_version(),
+    )

@@ -1,0 +1,124 @@
+"""Reading an intake given as JSON (the `recommend` command's input, see its help) into the
+engine's Intake, refusing anything malformed with a message that names the field."""
+
+from treatments.engine import PHOTOTYPES, UNKNOWN_PHOTOTYPE, Intake
+
+FIELDS = {"fitzpatrick", "concerns", "conditions", "pregnancy_answer", "treatment_area",
+          "acne_scar_subtypes", "skin_type"}
+PREGNANCY_ANSWERS = ("yes", "no", "unsure")
+TREATMENT_AREAS = ("full_face", "perioral", "partial_face", "neck", "body")
+SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
+SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
+SEVERITIES = ("mild", "moderate", "severe")
+
+
+class IntakeInputError(ValueError):
+    def __init__(self, field, message):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _choice(value, field, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise IntakeInputError(field, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _list(value, field):
+    if not isinstance(value, list):
+        raise IntakeInputError(field, f"expected a list, got {value!r}")
+    return value
+
+
+def _phototype(value, field):
+    if isinstance(value, bool):
+        raise IntakeInputError(field, f"{value!r} is not a phototype")
+    if isinstance(value, int) and 1 <= value <= 6:
+        return PHOTOTYPES[value - 1]
+    if isinstance(value, str) and (value in PHOTOTYPES or value == UNKNOWN_PHOTOTYPE):
+        return value
+    raise IntakeInputError(field, f"{value!r} is not a phototype (I to VI, 1 to 6, or unknown)")
+
+
+def intake_from_json(data, catalogue, where=""):
+    """An Intake from one decoded JSON object, checked against the catalogue's codes."""
+    if not isinstance(data, dict):
+        raise IntakeInputError(where or "intake", f"expected an object, got {data!r}")
+    for key in data:
+        if key not in FIELDS:
+            raise IntakeInputError(f"{where}{key}", "unknown field")
+
+    concerns = []
+    for index, item in enumerate(_list(data.get("concerns", []), f"{where}concerns")):
+        field = f"{where}concerns[{index}]"
+        if isinstance(item, dict):
+            extra = set(item) - {"code", "severity"}
+            if extra:
+                raise IntakeInputError(f"{field}.{sorted(extra)[0]}", "unknown field")
+            code, severity = item.get("code"), item.get("severity", "moderate")
+            _choice(severity, f"{field}.severity", SEVERITIES)
+        else:
+            code, severity = item, "moderate"
+        if not isinstance(code, str) or code not in catalogue.concerns:
+            raise IntakeInputError(field, f"unknown concern code {code!r}")
+        concerns.append((code, severity))
+
+    conditions = set()
+    for index, code in enumerate(_list(data.get("conditions", []), f"{where}conditions")):
+        if not isinstance(code, str) or code not in catalogue.conditions:
+            raise IntakeInputError(f"{where}conditions[{index}]",
+                                   f"unknown condition code {code!r}")
+        conditions.add(code)
+
+    subtypes = tuple(
+        _choice(value, f"{where}acne_scar_subtypes[{index}]", SCAR_SUBTYPES)
+        for index, value in enumerate(_list(data.get("acne_scar_subtypes", []),
+                                            f"{where}acne_scar_subtypes"))
+    )
+    return Intake(
+        fitzpatrick=(_phototype(data["fitzpatrick"], f"{where}fitzpatrick")
+                     if "fitzpatrick" in data else UNKNOWN_PHOTOTYPE),
+        concerns=tuple(concerns),
+        conditions=frozenset(conditions),
+        pregnancy_answer=(_choice(data["pregnancy_answer"], f"{where}pregnancy_answer",
+                                  PREGNANCY_ANSWERS) if "pregnancy_answer" in data else ""),
+        treatment_area=(_choice(data["treatment_area"], f"{where}treatment_area",
+                                TREATMENT_AREAS) if "treatment_area" in data else ""),
+        acne_scar_subtypes=subtypes,
+        skin_type=(_choice(data["skin_type"], f"{where}skin_type", SKIN_TYPES)
+                   if "skin_type" in data else ""),
+    )
+
+
+def recommendation_json(recommendation):
+    """The engine's result in the command's documented output shape."""
+    treatments = {}
+    for result in recommendation.treatments:
+        treatments[result.code] = {
+            "name": result.name,
+            "indicated": result.indicated,
+            "matched_concerns": [{"concern": concern, "strength": strength}
+                                 for concern, strength, _severity, _contested
+                                 in result.matched_concerns],
+            "not_indicated_for": [concern for concern, _reason in result.not_indicated_for],
+            "excluded": result.excluded,
+            "flags": [{"code": flag.code, "severity": flag.severity,
+                       "reason": f"{flag.reason} {flag.scope}".strip(),
+                       "basis": flag.basis, "confidence": flag.confidence,
+                       "sources": list(flag.sources)} for flag in result.flags],
+            "requirements": [{"code": step.code, "strength": step.strength,
+                              "reason": f"{step.label} ({step.reason})"
+                              + (f": {step.timing}" if step.timing else "")}
+                             for step in result.requirements],
+            "fitzpatrick": result.fitzpatrick,
+            "pih_risk": result.pih_risk,
+            "referral": result.referral,
+            "score": result.score.total,
+        }
+    return {
+        "conditions": sorted(recommendation.conditions),
+        "notes": [f"{note.policy}: {note.message}" for note in recommendation.notes],
+        "recommended": [result.code for result in recommendation.recommended],
+        "no_suitable_option": recommendation.no_suitable_option,
+        "treatments": treatments,
+    }
