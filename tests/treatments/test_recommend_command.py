@@ -1,0 +1,136 @@
+"""`python manage.py recommend`: the engine headless, as its contract describes."""
+
+import io
+import json
+import sys
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+PREGNANT_WITH_SCARS = {"fitzpatrick": "III", "concerns": ["acne_scars"],
+                       "conditions": ["pregnancy"]}
+
+
+def run(tmp_path, payload, *args, raw=None):
+    path = tmp_path / "intake.json"
+    path.write_text(raw if raw is not None else json.dumps(payload), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        call_command("recommend", "--input", str(path), *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_one_intake_gives_one_result(tmp_path):
+    code, out, err = run(tmp_path, PREGNANT_WITH_SCARS)
+
+    result = json.loads(out)
+    assert code == 0 and err == ""
+    assert set(result) == {"conditions", "notes", "recommended", "no_suitable_option",
+                           "treatments"}
+    assert result["conditions"] == ["pregnancy"]
+    co2 = result["treatments"]["CO2_FRAC"]
+    assert co2["excluded"] is True
+    assert co2["indicated"] is True
+    assert {"concern": "acne_scars", "strength": "primary"} in co2["matched_concerns"]
+    flag = next(f for f in co2["flags"] if f["code"] == "pregnancy")
+    assert flag["severity"] == "absolute"
+    assert flag["reason"] and flag["basis"] == "seed" and flag["sources"]
+    assert "CO2_FRAC" not in result["recommended"]
+    assert "SILICONE_GEL" in result["recommended"]
+    assert len(result["treatments"]) == 27
+    assert set(co2) == {"name", "indicated", "matched_concerns", "not_indicated_for",
+                        "excluded", "flags", "requirements", "fitzpatrick", "pih_risk",
+                        "referral", "score"}
+
+
+def test_an_array_gives_an_array_in_the_same_order(tmp_path):
+    code, out, _ = run(tmp_path, [PREGNANT_WITH_SCARS,
+                                  {"fitzpatrick": 6, "concerns": [
+                                      {"code": "hyperpigmentation", "severity": "mild"}]}])
+
+    results = json.loads(out)
+    assert code == 0
+    assert [r["conditions"] for r in results] == [["pregnancy"], []]
+    assert results[1]["treatments"]["IPL"]["fitzpatrick"] == "excluded"
+    assert {"code": "fitzpatrick", "severity": "absolute"}.items() <= \
+        results[1]["treatments"]["IPL"]["flags"][0].items()
+
+
+def test_policies_and_requirements_are_in_the_output(tmp_path):
+    _, out, _ = run(tmp_path, {"fitzpatrick": "unknown", "concerns": ["acne_scars"],
+                               "pregnancy_answer": "unsure",
+                               "conditions": ["herpes_simplex_history"],
+                               "treatment_area": "full_face"})
+
+    result = json.loads(out)
+    assert "pregnancy" in result["conditions"]
+    assert any(note.startswith("pregnancy_unsure") for note in result["notes"])
+    assert any(note.startswith("fitzpatrick_unknown") for note in result["notes"])
+    steps = {s["code"]: s["strength"] for s in result["treatments"]["CO2_FRAC"]["requirements"]}
+    assert steps["antiviral_prophylaxis"] == "required"
+    assert result["treatments"]["CO2_FRAC"]["pih_risk"] == "high"
+
+
+def test_no_suitable_option_is_said(tmp_path):
+    _, out, _ = run(tmp_path, {"fitzpatrick": "III", "concerns": ["volume_loss"],
+                               "conditions": ["allergy_hyaluronic_acid"]})
+
+    result = json.loads(out)
+    assert result["recommended"] == []
+    assert result["no_suitable_option"] is True
+
+
+@pytest.mark.parametrize("payload, raw, field", [
+    ({"fitzpatrick": "III", "concerns": ["wrinkly"]}, None, "concerns[0]"),
+    ({"fitzpatrick": "III", "conditions": ["pregnant"]}, None, "conditions[0]"),
+    ({"fitzpatrick": "VII"}, None, "fitzpatrick"),
+    ({"fitzpatrick": 0}, None, "fitzpatrick"),
+    ({"fitzpatrick": "III", "age": 30}, None, "age"),
+    ({"fitzpatrick": "III", "concerns": [{"code": "acne_scars", "severity": "huge"}]}, None,
+     "concerns[0].severity"),
+    ({"fitzpatrick": "III", "pregnancy_answer": "maybe"}, None, "pregnancy_answer"),
+    ({"fitzpatrick": "III", "conditions": "pregnancy"}, None, "conditions"),
+    ([{"fitzpatrick": "III"}, {"fitzpatrick": "III", "treatment_area": "arm"}], None,
+     "[1].treatment_area"),
+    (None, '{"fitzpatrick": "III",', "input"),
+    (None, "", "input"),
+])
+def test_bad_input_exits_2_with_one_line_naming_the_field(tmp_path, payload, raw, field):
+    code, out, err = run(tmp_path, payload, raw=raw)
+
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"{field}:")
+
+
+def test_a_missing_file_is_bad_input(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("recommend", "--input", str(tmp_path / "none.json"), stdout=out,
+                     stderr=err)
+    assert exit_.value.code == 2
+    assert out.getvalue() == ""
+
+
+def test_reads_standard_input(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        json.dumps(PREGNANT_WITH_SCARS).encode())))
+    out = io.StringIO()
+
+    call_command("recommend", "--input", "-", stdout=out)
+
+    assert json.loads(out.getvalue())["conditions"] == ["pregnancy"]
+
+
+def test_text_format_is_a_readable_table(tmp_path):
+    code, out, _ = run(tmp_path, PREGNANT_WITH_SCARS, "--format", "text")
+
+    assert code == 0
+    assert "CO2_FRAC" in out and "excluded" in out and "pregnancy (absolute)" in out
+    assert "SILICONE_GEL" in out and "suitable" in out
