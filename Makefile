@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test install install-test
+.PHONY: run test bench-engine install install-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -39,3 +39,7 @@ run: install .env
 
 test: install-test
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-not-secret} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Engine speed on the shipped catalogue and on 1,000 to 5,000 generated treatments.
+bench-engine: install-test
+	$(BIN)/python -m tests.benchmarks.engine_benchmark
