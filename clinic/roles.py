@@ -37,7 +37,8 @@ CATALOGUE_MODELS = [
 ROLE_PERMISSIONS = {
     # Clinicians read the catalogue and keep their clinic's patients and intakes.
     CLINICIAN: [f"treatments.view_{model}" for model in CATALOGUE_MODELS]
-    + [f"consultations.{action}_{model}" for model in ("patient", "consultation")
+    + [f"consultations.{action}_{model}"
+       for model in ("patient", "consultation", "treatmentplan")
        for action in ("view", "add", "change")],
     # Catalogue admins keep the catalogue and read its change history.
     CATALOGUE_ADMIN: [

@@ -290,3 +290,43 @@ def intake_initial(consultation):
         initial[f"dated_{answer.question.code}"] = answer.answer
         initial[f"dated_{answer.question.code}_date"] = answer.date
     return initial
+
+
+class PlannedProcedureForm(forms.Form):
+    """Sessions, dates and notes for a procedure added to a plan, and the justification when
+    the recommendation flags a caution."""
+
+    error_messages = {
+        "date_in_past": _("The first date cannot be before the consultation."),
+        "interval_needed": _("Give the weeks between sessions when there is more than one."),
+    }
+
+    sessions = forms.IntegerField(label=_("Sessions"), min_value=1, max_value=24, initial=1)
+    interval_weeks = forms.IntegerField(label=_("Weeks between sessions"), min_value=1,
+                                        max_value=104, required=False)
+    first_date = forms.DateField(label=_("First proposed date"), required=False,
+                                 widget=DateInput())
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 2}))
+    justification = forms.CharField(
+        label=_("Why the cautions are acceptable for this patient"), required=False,
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stored with your name and the time, and shown on the plan."),
+    )
+
+    def __init__(self, *args, consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consultation = consultation
+
+    def clean_first_date(self):
+        first = self.cleaned_data.get("first_date")
+        if first and first < self.consultation.consultation_date:
+            raise forms.ValidationError(self.error_messages["date_in_past"], code="date_in_past")
+        return first
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("sessions") or 1) > 1 and not cleaned.get("interval_weeks"):
+            self.add_error("interval_weeks", forms.ValidationError(
+                self.error_messages["interval_needed"], code="interval_needed"))
+        return cleaned

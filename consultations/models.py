@@ -2,6 +2,8 @@
 recommendation engine reads. A patient belongs to one clinic; only that clinic's staff see
 them (see consultations.selectors)."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -198,3 +200,85 @@ class ConsultationRevision(models.Model):
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["consultation", "version"],
                                                name="one_revision_per_version")]
+
+
+class TreatmentPlan(models.Model):
+    """What the clinician proposes for one consultation, built from its recommendation.
+
+    It records the intake version and catalogue state it was built on; procedures keep the
+    flags they were reviewed with, so a later change that brings a new flag is noticed.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SHARED = "shared", _("Shared with the patient")
+        ACCEPTED = "accepted", _("Accepted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT,
+                                     related_name="plans", verbose_name=_("consultation"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.DRAFT)
+    notes = models.TextField(_("notes for the patient"), blank=True)
+    intake_version = models.PositiveIntegerField(_("intake version"))
+    catalogue_version = models.PositiveIntegerField(_("catalogue state"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(_("last reviewed at"), null=True, blank=True)
+    shared_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("treatment plan")
+        verbose_name_plural = _("treatment plans")
+
+    def __str__(self):
+        return f"{_('Plan')} #{self.pk} — {self.consultation.patient}"
+
+    @property
+    def is_editable(self):
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_open(self):
+        return self.status in (self.Status.DRAFT, self.Status.SHARED)
+
+
+class PlannedProcedure(models.Model):
+    """One procedure or aftercare product in a plan. A relatively contraindicated one
+    carries the clinician's written justification, with their name and time."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="procedures")
+    treatment = models.ForeignKey("treatments.Treatment", on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("treatment"))
+    sessions = models.PositiveSmallIntegerField(_("sessions"), default=1)
+    interval_weeks = models.PositiveSmallIntegerField(_("weeks between sessions"), null=True,
+                                                      blank=True)
+    first_date = models.DateField(_("first proposed date"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    justification = models.TextField(_("justification of the cautions"), blank=True)
+    justified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    justified_at = models.DateTimeField(null=True, blank=True)
+    reviewed_flags = models.JSONField(
+        default=list, help_text=_("The flags (code and severity) the clinician reviewed."))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "treatment"],
+                                               name="one_entry_per_treatment_in_a_plan")]
+
+    def proposed_dates(self):
+        """The session dates, from the first date and the interval."""
+        if self.first_date is None:
+            return []
+        step = datetime.timedelta(weeks=self.interval_weeks or 0)
+        count = self.sessions if self.interval_weeks else 1
+        return [self.first_date + step * n for n in range(count)]

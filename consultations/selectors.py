@@ -19,8 +19,10 @@ from consultations.models import (
     ConsultationRevision,
     DatedAnswer,
     Patient,
+    PlannedProcedure,
+    TreatmentPlan,
 )
-from treatments.engine import normalise
+from treatments.engine import normalise, recommend
 from treatments.models import Concern, Condition, ConditionWindow, DatedQuestion
 from treatments.snapshot import catalogue_snapshot
 
@@ -165,3 +167,53 @@ def consultation_notices(consultation, catalogue=None):
     policy the engine will apply."""
     catalogue = catalogue or intake_catalogue()
     return normalise(intake_from_consultation(consultation, catalogue), catalogue_snapshot()).notes
+
+
+def consultation_recommendation(consultation, catalogue=None, snapshot=None):
+    """The engine's recommendation for a consultation's current answers against the current
+    catalogue: always computed afresh, never a stored copy."""
+    catalogue = catalogue or intake_catalogue()
+    snapshot = snapshot or catalogue_snapshot()
+    return recommend(intake_from_consultation(consultation, catalogue), snapshot)
+
+
+def consultation_plans(consultation):
+    return consultation.plans.select_related("created_by").order_by("-created_at", "-id")
+
+
+def patient_plans(patient):
+    return (TreatmentPlan.objects.filter(consultation__patient=patient)
+            .select_related("consultation").order_by("-created_at", "-id"))
+
+
+def plan_get(*, user, pk):
+    """One plan of the user's clinic with its procedures, or 404."""
+    plan = (
+        TreatmentPlan.objects.filter(pk=pk, consultation__in=_clinic_consultations(user))
+        .select_related("consultation__patient", "created_by", "reviewed_by")
+        .prefetch_related(Prefetch("procedures", queryset=PlannedProcedure.objects
+                                   .select_related("treatment__category", "justified_by")))
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def flag_key(flag):
+    return [flag.code, flag.severity]
+
+
+def plan_review_needed(plan, recommendation):
+    """For each planned procedure, the flags it has now that the clinician has not reviewed
+    (a later intake edit or catalogue change can bring new ones)."""
+    results = {result.code: result for result in recommendation.treatments}
+    pending = {}
+    for procedure in plan.procedures.all():
+        result = results.get(procedure.treatment.code)
+        current = list(result.flags) if result else []
+        reviewed = [list(item) for item in procedure.reviewed_flags]
+        new = [flag for flag in current if flag_key(flag) not in reviewed]
+        if new or result is None:
+            pending[procedure.pk] = new
+    return pending

@@ -1,21 +1,40 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from consultations import selectors
-from consultations.forms import IntakeForm, PatientForm, PatientSearchForm, intake_initial
+from consultations.forms import (
+    IntakeForm,
+    PatientForm,
+    PatientSearchForm,
+    PlannedProcedureForm,
+    intake_initial,
+)
+from consultations.plan_services import (
+    PlanReviewError,
+    PlanRuleError,
+    plan_create,
+    plan_procedure_add,
+    plan_procedure_remove,
+    plan_review,
+    plan_status_change,
+)
 from consultations.services import (
     IntakeEditConflict,
     NotYourClinic,
     consultation_save,
     patient_save,
 )
+from treatments.models import Treatment
+from treatments.selectors import catalogue_labels, sources_by_key, treatment_index
+from treatments.snapshot import catalogue_snapshot
 
 
 class DashboardView(PermissionRequiredMixin, TemplateView):
@@ -84,7 +103,8 @@ class PatientDetailView(PermissionRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            consultations=selectors.patient_consultations(self.object), **kwargs)
+            consultations=selectors.patient_consultations(self.object),
+            plans=selectors.patient_plans(self.object), **kwargs)
 
 
 class IntakeView(PermissionRequiredMixin, FormView):
@@ -196,3 +216,171 @@ def home(request):
     if request.user.has_perm("consultations.view_patient"):
         return DashboardView.as_view()(request)
     return redirect(reverse("treatments:treatment-list"))
+
+
+class RecommendationView(PermissionRequiredMixin, TemplateView):
+    """The heart of the app: suitable procedures best first with why, cautions, exclusions
+    with the answer that caused them, refer-out options, all computed now."""
+
+    permission_required = "consultations.view_consultation"
+    template_name = "consultations/recommendations.html"
+
+    def get_context_data(self, **kwargs):
+        consultation = selectors.consultation_get(user=self.request.user, pk=self.kwargs["pk"])
+        snapshot = catalogue_snapshot()
+        recommendation = selectors.consultation_recommendation(consultation, snapshot=snapshot)
+        source_keys = {key for result in recommendation.treatments
+                       for flag in result.flags for key in flag.sources}
+        patient_concerns = {item.concern.code for item in consultation.concerns.all()}
+        return super().get_context_data(
+            consultation=consultation, patient=consultation.patient,
+            recommendation=recommendation,
+            treatments=treatment_index(result.code for result in recommendation.treatments),
+            labels=catalogue_labels(),
+            sources=sources_by_key(source_keys),
+            not_indicated=[(result, concern, reason) for result in recommendation.treatments
+                           for concern, reason in result.not_indicated_for
+                           if concern in patient_concerns],
+            open_plans=[p for p in selectors.consultation_plans(consultation) if p.is_editable],
+            **kwargs)
+
+
+class PlanCreateView(PermissionRequiredMixin, View):
+    permission_required = "consultations.add_treatmentplan"
+
+    def post(self, request, pk):
+        consultation = selectors.consultation_get(user=request.user, pk=pk)
+        try:
+            plan = plan_create(user=request.user, consultation=consultation)
+        except PlanRuleError as error:
+            messages.error(request, error.message)
+            return redirect("consultations:consultation-recommendations", pk=pk)
+        messages.success(request, _("Draft plan started: add procedures from the recommendation."))
+        return redirect("consultations:plan-detail", pk=plan.pk)
+
+
+class PlanDetailView(PermissionRequiredMixin, TemplateView):
+    permission_required = "consultations.view_treatmentplan"
+    template_name = "consultations/plan_detail.html"
+
+    def get_context_data(self, **kwargs):
+        plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        recommendation = selectors.consultation_recommendation(plan.consultation)
+        results = {result.code: result for result in recommendation.treatments}
+        pending = selectors.plan_review_needed(plan, recommendation)
+        rows = [{"procedure": procedure, "result": results.get(procedure.treatment.code),
+                 "new_flags": pending.get(procedure.pk), "needs_review": procedure.pk in pending}
+                for procedure in plan.procedures.all()]
+        return super().get_context_data(
+            plan=plan, consultation=plan.consultation, patient=plan.consultation.patient,
+            rows=rows, needs_review=bool(pending), labels=catalogue_labels(),
+            sources=sources_by_key({key for row in rows if row["result"]
+                                    for flag in row["result"].flags for key in flag.sources}),
+            suggestions=[r for r in recommendation.recommended
+                         if r.code not in {row["procedure"].treatment.code for row in rows}],
+            **kwargs)
+
+
+class PlanProcedureAddView(PermissionRequiredMixin, FormView):
+    permission_required = "consultations.change_treatmentplan"
+    form_class = PlannedProcedureForm
+    template_name = "consultations/plan_procedure_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_perms(
+                self.get_permission_required()):
+            self.plan = selectors.plan_get(user=request.user, pk=kwargs["pk"])
+            self.treatment = get_object_or_404(
+                Treatment, code=request.GET.get("treatment") or request.POST.get("treatment"),
+                active=True)
+            self.result = next(
+                (r for r in selectors.consultation_recommendation(
+                    self.plan.consultation).treatments if r.code == self.treatment.code), None)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "consultation": self.plan.consultation}
+
+    def get_context_data(self, **kwargs):
+        flags = self.result.flags if self.result else ()
+        return super().get_context_data(
+            plan=self.plan, treatment=self.treatment, result=self.result,
+            patient=self.plan.consultation.patient, labels=catalogue_labels(),
+            sources=sources_by_key({key for flag in flags for key in flag.sources}), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            plan_procedure_add(user=self.request.user, plan=self.plan, treatment=self.treatment,
+                               **form.cleaned_data)
+        except PlanRuleError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("%(name)s added to the plan.") % {
+            "name": self.treatment.name})
+        return redirect("consultations:plan-detail", pk=self.plan.pk)
+
+
+class PlanProcedureRemoveView(PermissionRequiredMixin, View):
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk, procedure_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        procedure = get_object_or_404(plan.procedures.all(), pk=procedure_pk)
+        try:
+            plan_procedure_remove(user=request.user, plan=plan, procedure=procedure)
+        except PlanRuleError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(name)s removed from the plan.") % {
+                "name": procedure.treatment.name})
+        return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanStatusView(PermissionRequiredMixin, View):
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        try:
+            plan_status_change(user=request.user, plan=plan, to=request.POST.get("to", ""))
+        except PlanRuleError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The plan is now %(status)s.") % {
+                "status": plan.get_status_display().lower()})
+        return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanReviewView(PermissionRequiredMixin, TemplateView):
+    """Re-review after an intake edit or catalogue change gave planned procedures new flags."""
+
+    permission_required = "consultations.change_treatmentplan"
+    template_name = "consultations/plan_review.html"
+
+    def get_context_data(self, errors=None, **kwargs):
+        plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        recommendation = selectors.consultation_recommendation(plan.consultation)
+        results = {result.code: result for result in recommendation.treatments}
+        pending = selectors.plan_review_needed(plan, recommendation)
+        rows = [{"procedure": p, "result": results.get(p.treatment.code),
+                 "new_flags": pending.get(p.pk, []),
+                 "text": self.request.POST.get(f"justification_{p.pk}", p.justification),
+                 "error": (errors or {}).get(p.pk)}
+                for p in plan.procedures.all()]
+        return super().get_context_data(plan=plan, patient=plan.consultation.patient,
+                                        rows=rows, **kwargs)
+
+    def post(self, request, pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        justifications = {p.pk: request.POST.get(f"justification_{p.pk}", "")
+                          for p in plan.procedures.all()}
+        try:
+            plan_review(user=request.user, plan=plan, justifications=justifications)
+        except PlanReviewError as error:
+            messages.error(request, error.message)
+            return self.render_to_response(self.get_context_data(errors=error.errors))
+        except PlanRuleError as error:
+            messages.error(request, error.message)
+            return redirect("consultations:plan-detail", pk=pk)
+        messages.success(request, _("Plan reviewed against the current intake and catalogue."))
+        return redirect("consultations:plan-detail", pk=pk)

@@ -5,9 +5,12 @@ from django.http import Http404
 
 from treatments.models import (
     AftercareStep,
+    Concern,
+    Condition,
     ConcernExclusion,
     ContraindicationRule,
     Disagreement,
+    EvidenceSource,
     Indication,
     PreTreatmentRequirement,
     Treatment,
@@ -88,3 +91,26 @@ def treatment_detail(*, user, code):
     if treatment is None:
         raise Http404
     return treatment
+
+
+def treatment_index(codes):
+    """Treatments by code with what a recommendation page shows beside the engine's result
+    (category, depth, mechanisms, sessions, downtime), in a constant number of queries."""
+    return {
+        treatment.code: treatment
+        for treatment in Treatment.objects.filter(code__in=list(codes))
+        .select_related("category", "depth").prefetch_related("mechanisms")
+    }
+
+
+def sources_by_key(keys):
+    return {source.key: source for source in EvidenceSource.objects.filter(key__in=list(keys))}
+
+
+def catalogue_labels():
+    """Display labels for the codes the engine speaks in: conditions, concerns, requirements."""
+    return {
+        "conditions": dict(Condition.objects.values_list("code", "label")),
+        "concerns": dict(Concern.objects.values_list("code", "label")),
+        "fitzpatrick": "Fitzpatrick phototype",
+    }
