@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from consultations.models import Consultation, Patient
+from consultations.models import Consultation, Patient, TreatmentPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,11 @@ def test_loads_staff_and_patients_and_can_run_again(monkeypatch):
     assert Patient.objects.count() == 5
     assert Consultation.objects.filter(status="submitted").count() == 4
     assert Consultation.objects.filter(status="draft").count() == 1
+    plan = TreatmentPlan.objects.get()
+    assert plan.status == "shared"
+    justified = plan.procedures.exclude(justification="").get()
+    assert justified.treatment.code == "CO2_FRAC"
+    assert ["isotretinoin_6m", "relative"] in justified.reviewed_flags
 
 
 def test_demo_intakes_show_the_conflict_policies(client, monkeypatch):

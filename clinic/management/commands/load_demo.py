@@ -11,7 +11,10 @@ from clinic.services import clinic_get_or_create, staff_member_save
 from consultations.forms import IntakeForm
 from consultations.models import Patient
 from consultations.selectors import intake_catalogue
+from consultations.models import TreatmentPlan
+from consultations.plan_services import plan_create, plan_procedure_add, plan_status_change
 from consultations.services import consultation_save, patient_save
+from treatments.models import Treatment
 
 DEMO_CLINIC = {
     "name": "Harbourside Skin Clinic",
@@ -101,6 +104,7 @@ class Command(BaseCommand):
         staff = {person["username"]: staff_member_save(clinic=clinic, password=password, **person)
                  for person in DEMO_STAFF}
         created = self.load_patients(clinic, staff["clinician"])
+        self.load_plan(clinic, staff["clinician"])
         self.stdout.write(self.style.SUCCESS(
             f"Demo clinic: {clinic.name} ({created} demo patients added)"))
         self.stdout.write("Sign in at http://127.0.0.1:8000/ with:")
@@ -125,6 +129,30 @@ class Command(BaseCommand):
                               submit=demo["submit"])
             created += 1
         return created
+
+    def load_plan(self, clinic, clinician):
+        """A shared plan for the acne-scar patient, with one justified caution: fractional CO2
+        within six months of isotretinoin, which the consensus guidance allows."""
+        patient = Patient.objects.get(clinic=clinic, full_name="Aiko Tanaka")
+        consultation = patient.consultations.order_by("-id").first()
+        if TreatmentPlan.objects.filter(consultation__patient=patient).exists():
+            return
+        plan = plan_create(user=clinician, consultation=consultation)
+        start = timezone.localdate() + datetime.timedelta(weeks=8)
+        plan_procedure_add(
+            user=clinician, plan=plan, treatment=Treatment.objects.get(code="CO2_FRAC"),
+            sessions=3, interval_weeks=8, first_date=start,
+            notes="Low density, with antiviral cover for her cold sores.",
+            justification=("Last isotretinoin dose four months ago. Consensus guidance finds "
+                           "no reason to delay fractional resurfacing; fully ablative "
+                           "full-face settings are avoided and she has agreed a test area."),
+        )
+        plan_procedure_add(
+            user=clinician, plan=plan, treatment=Treatment.objects.get(code="SILICONE_GEL"),
+            sessions=1, first_date=start + datetime.timedelta(weeks=1),
+            notes="Twice daily once the skin has closed over, between sessions.",
+        )
+        plan_status_change(user=clinician, plan=plan, to=TreatmentPlan.Status.SHARED)
 
     def intake_data(self, catalogue, demo):
         data = {"consultation_date": timezone.localdate().isoformat()}
