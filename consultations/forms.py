@@ -7,8 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.intake import FITZPATRICK_QUESTIONS, questionnaire_phototype
-from consultations.models import Consultation, ConsultationConcern, Patient
-from treatments.models import Condition
+from consultations.models import (
+    PHOTOTYPE_CHOICES,
+    Consultation,
+    ConsultationConcern,
+    Patient,
+)
+from treatments.models import Condition, TreatmentArea
 
 ACNE_SCARS = "acne_scars"
 SCAR_SUBTYPES = [("rolling", _("Rolling")), ("boxcar", _("Boxcar")), ("icepick", _("Ice-pick"))]
@@ -98,11 +103,11 @@ class IntakeForm(forms.Form):
                                   choices=blank(_("Not recorded")) + Consultation.SkinType.choices)
     fitzpatrick = forms.ChoiceField(
         label=_("Fitzpatrick phototype"), required=False,
-        choices=blank(_("Not recorded")) + Consultation.Phototype.choices,
+        choices=blank(_("Not recorded")) + PHOTOTYPE_CHOICES,
         help_text=_("Leave it unrecorded to take the type the questionnaire below gives."),
     )
     treatment_area = forms.ChoiceField(label=_("Treatment area"), required=False,
-                                       choices=blank(_("Not recorded")) + Consultation.Area.choices)
+                                       choices=blank(_("Not recorded")) + TreatmentArea.choices)
     acne_scar_subtypes = forms.MultipleChoiceField(
         label=_("Acne scar types"), required=False, choices=SCAR_SUBTYPES,
         widget=forms.CheckboxSelectMultiple,

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic
-from treatments.models import Concern, Condition, DatedQuestion
+from treatments.models import Concern, Condition, DatedQuestion, Phototype, TreatmentArea
+
+PHOTOTYPE_CHOICES = [*Phototype.choices, ("unknown", _("Unknown"))]
 
 
 class Patient(models.Model):
@@ -72,22 +74,6 @@ class Consultation(models.Model):
         COMBINATION = "combination", _("Combination")
         SENSITIVE = "sensitive", _("Sensitive")
 
-    class Phototype(models.TextChoices):
-        I = "I", _("Type I")
-        II = "II", _("Type II")
-        III = "III", _("Type III")
-        IV = "IV", _("Type IV")
-        V = "V", _("Type V")
-        VI = "VI", _("Type VI")
-        UNKNOWN = "unknown", _("Unknown")
-
-    class Area(models.TextChoices):
-        FULL_FACE = "full_face", _("Full face")
-        PERIORAL = "perioral", _("Around the mouth")
-        PARTIAL_FACE = "partial_face", _("Part of the face")
-        NECK = "neck", _("Neck")
-        BODY = "body", _("Body")
-
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations",
                                 verbose_name=_("patient"))
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -100,11 +86,11 @@ class Consultation(models.Model):
     skin_type = models.CharField(_("skin type"), max_length=20, choices=SkinType.choices,
                                  blank=True)
     fitzpatrick = models.CharField(_("Fitzpatrick phototype"), max_length=10,
-                                   choices=Phototype.choices, blank=True)
+                                   choices=PHOTOTYPE_CHOICES, blank=True)
     questionnaire = models.JSONField(_("Fitzpatrick questionnaire answers"), default=dict,
                                      blank=True)
-    treatment_area = models.CharField(_("treatment area"), max_length=20, choices=Area.choices,
-                                      blank=True)
+    treatment_area = models.CharField(_("treatment area"), max_length=20,
+                                      choices=TreatmentArea.choices, blank=True)
     acne_scar_subtypes = models.JSONField(_("acne scar types"), default=list, blank=True)
     clinician_notes = models.TextField(_("clinician notes"), blank=True)
     no_medications = models.BooleanField(_("takes no medications"), default=False)

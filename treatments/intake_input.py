@@ -2,11 +2,12 @@
 engine's Intake, refusing anything malformed with a message that names the field."""
 
 from treatments.engine import PHOTOTYPES, UNKNOWN_PHOTOTYPE, Intake
+from treatments.models import TreatmentArea
 
 FIELDS = {"fitzpatrick", "concerns", "conditions", "pregnancy_answer", "treatment_area",
           "acne_scar_subtypes", "skin_type"}
 PREGNANCY_ANSWERS = ("yes", "no", "unsure")
-TREATMENT_AREAS = ("full_face", "perioral", "partial_face", "neck", "body")
+TREATMENT_AREAS = tuple(TreatmentArea.values)
 SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
 SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
 SEVERITIES = ("mild", "moderate", "severe")

@@ -74,7 +74,7 @@ def main():
     rows = [("shipped", len(shipped.treatments), *time_engine(shipped, cases, 200))]
     for size in (1000, 2500, 5000):
         snapshot = grown(shipped, size)
-        rows.append((f"generated", size, *time_engine(snapshot, cases, 5)))
+        rows.append(("generated", size, *time_engine(snapshot, cases, 5)))
     print(f"{'catalogue':<10} {'treatments':>10} {'median ms':>10} {'p95 ms':>8} "
           f"{'ms per 1,000':>13}")
     for name, size, median, p95 in rows:
