@@ -32,6 +32,7 @@ CATALOGUE_MODELS = [
     "contraindicationrule",
     "pretreatmentrequirement",
     "aftercarestep",
+    "texttranslation",
 ]
 
 ROLE_PERMISSIONS = {

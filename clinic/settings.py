@@ -129,6 +129,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 
+# Patients' plan links: how long a link lasts, how many wrong dates of birth lock it, the
+# pause after a wrong answer (doubling each time) and how long a confirmed visit lasts.
+PLAN_LINK_DAYS = env.int("PLAN_LINK_DAYS", default=14)
+PLAN_LINK_MAX_ATTEMPTS = 5
+PLAN_LINK_RETRY_SECONDS = env.int("PLAN_LINK_RETRY_SECONDS", default=2)
+PLAN_LINK_VISIT_MINUTES = 60
+
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND",
+                        default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="clinic@localhost")
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

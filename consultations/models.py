@@ -217,6 +217,9 @@ class TreatmentPlan(models.Model):
     reviewed_at = models.DateTimeField(_("last reviewed at"), null=True, blank=True)
     shared_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", help_text=_("Empty when the patient accepted on their plan page."))
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -268,3 +271,51 @@ class PlannedProcedure(models.Model):
         step = datetime.timedelta(weeks=self.interval_weeks or 0)
         count = self.sessions if self.interval_weeks else 1
         return [self.first_date + step * n for n in range(count)]
+
+
+class PlanShareLink(models.Model):
+    """A patient's personal link to their plan. Only a hash of the token is stored, so the
+    link itself exists only in what was given to the patient."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    emailed_to = models.EmailField(blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def state(self, now=None):
+        """'active', 'expired', 'revoked' or 'locked'."""
+        now = now or timezone.now()
+        if self.revoked_at:
+            return "revoked"
+        if self.locked_at:
+            return "locked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class PlanQuestion(models.Model):
+    """A question a patient sent about their plan from the plan page."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="questions")
+    message = models.TextField(_("question"))
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]

@@ -1,11 +1,24 @@
 """Writes to treatment plans. The contraindication rules are enforced here, so no page or
 command can put an excluded procedure into a plan or a caution in without a justification."""
 
+import datetime
+import hashlib
+import math
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consultations.models import Consultation, PlannedProcedure, TreatmentPlan
+from consultations.models import (
+    Consultation,
+    PlannedProcedure,
+    PlanQuestion,
+    PlanShareLink,
+    TreatmentPlan,
+)
 from consultations.selectors import consultation_recommendation, flag_key, plan_review_needed
 from treatments.snapshot import catalogue_version
 
@@ -119,6 +132,11 @@ def plan_status_change(*, user, plan, to):
              "accepted_at", TreatmentPlan.Status.WITHDRAWN: "withdrawn_at"}.get(to)
     if stamp:
         setattr(plan, stamp, now)
+    if to == TreatmentPlan.Status.ACCEPTED:
+        plan.accepted_by = user
+    if to in (TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.WITHDRAWN):
+        # A plan taken back for changes, or withdrawn, is no longer the patient's to open.
+        plan.links.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=user)
     plan.save()
     return plan
 
@@ -170,3 +188,120 @@ class PlanReviewError(PlanRuleError):
     def __init__(self, errors):
         super().__init__(_("Some procedures need attention before the review can be saved."))
         self.errors = errors
+
+
+# -- The patient's link ---------------------------------------------------------------------
+
+def token_hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def plan_share(*, user, plan, link_url, email=False):
+    """Share a plan with its patient: the plan becomes shared, earlier links stop working,
+    and a new personal link is made. Returns (link, token); only the token's hash is kept,
+    so the link is shown to the clinician once (and emailed if asked).
+
+    `link_url` turns the token into the full address (the view knows the host).
+    """
+    if plan.status == TreatmentPlan.Status.DRAFT:
+        plan_status_change(user=user, plan=plan, to=TreatmentPlan.Status.SHARED)
+    elif plan.status != TreatmentPlan.Status.SHARED:
+        raise PlanRuleError(_("Only a draft or shared plan can be shared."))
+    now = timezone.now()
+    plan.links.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=user)
+    token = secrets.token_urlsafe(32)  # 256 bits
+    patient = plan.consultation.patient
+    link = PlanShareLink.objects.create(
+        plan=plan, token_hash=token_hash(token), created_by=user,
+        expires_at=now + datetime.timedelta(days=settings.PLAN_LINK_DAYS),
+    )
+    if email:
+        if not patient.email:
+            raise PlanRuleError(_("This patient has no email address: copy the link instead."))
+        clinic = plan.consultation.patient.clinic
+        send_mail(
+            subject=_("Your treatment plan from %(clinic)s") % {"clinic": clinic.name},
+            message=_(
+                "Your clinic has shared your treatment plan with you.\n\n"
+                "Open it here: %(url)s\n\n"
+                "You will be asked for your date of birth. The link works for %(days)d days."
+            ) % {"url": link_url(token), "days": settings.PLAN_LINK_DAYS},
+            from_email=None, recipient_list=[patient.email],
+        )
+        link.emailed_to = patient.email
+        link.save(update_fields=["emailed_to"])
+    return link, token
+
+
+@transaction.atomic
+def plan_share_link_revoke(*, user, link):
+    if link.revoked_at is None:
+        link.revoked_at, link.revoked_by = timezone.now(), user
+        link.save(update_fields=["revoked_at", "revoked_by"])
+    return link
+
+
+class DateOfBirthCheck:
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    WAIT = "wait"
+    LOCKED = "locked"
+
+
+@transaction.atomic
+def plan_link_check_date_of_birth(*, link, date_of_birth):
+    """The patient proves who they are with their date of birth.
+
+    A wrong answer counts against the link, which locks after PLAN_LINK_MAX_ATTEMPTS; after
+    each wrong answer the next try must wait (doubling each time). Returns the outcome and,
+    for a wait, the seconds left.
+    """
+    link = PlanShareLink.objects.select_for_update().get(pk=link.pk)
+    now = timezone.now()
+    if link.state(now) == "locked":
+        return DateOfBirthCheck.LOCKED, 0
+    if link.next_attempt_at and link.next_attempt_at > now:
+        return DateOfBirthCheck.WAIT, math.ceil((link.next_attempt_at - now).total_seconds())
+    if date_of_birth == link.plan.consultation.patient.date_of_birth:
+        link.failed_attempts, link.next_attempt_at, link.last_opened_at = 0, None, now
+        link.save(update_fields=["failed_attempts", "next_attempt_at", "last_opened_at"])
+        return DateOfBirthCheck.ACCEPTED, 0
+    link.failed_attempts += 1
+    if link.failed_attempts >= settings.PLAN_LINK_MAX_ATTEMPTS:
+        link.locked_at = now
+    else:
+        delay = settings.PLAN_LINK_RETRY_SECONDS * 2 ** (link.failed_attempts - 1)
+        link.next_attempt_at = now + datetime.timedelta(seconds=delay)
+    link.save(update_fields=["failed_attempts", "locked_at", "next_attempt_at"])
+    return (DateOfBirthCheck.LOCKED if link.locked_at else DateOfBirthCheck.WRONG), 0
+
+
+@transaction.atomic
+def plan_accept_by_patient(*, link):
+    plan = TreatmentPlan.objects.select_for_update().get(pk=link.plan_id)
+    if plan.status == TreatmentPlan.Status.ACCEPTED:
+        return plan
+    if plan.status != TreatmentPlan.Status.SHARED:
+        raise PlanRuleError(_("This plan cannot be accepted now. Please contact the clinic."))
+    plan.status, plan.accepted_at, plan.accepted_by = (TreatmentPlan.Status.ACCEPTED,
+                                                       timezone.now(), None)
+    plan.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_question_ask(*, link, message):
+    message = (message or "").strip()
+    if not message:
+        raise PlanRuleError(_("Write your question first."), field="message")
+    question = PlanQuestion.objects.create(plan=link.plan, message=message[:4000])
+    clinic = link.plan.consultation.patient.clinic
+    if clinic.email:
+        send_mail(
+            subject=_("A patient sent a question about plan #%(plan)d") % {"plan": link.plan_id},
+            message=_("A patient asked a question about treatment plan #%(plan)d. Sign in to "
+                      "read it on the plan's page.") % {"plan": link.plan_id},
+            from_email=None, recipient_list=[clinic.email],
+        )
+    return question

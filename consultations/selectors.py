@@ -20,6 +20,7 @@ from consultations.models import (
     DatedAnswer,
     Patient,
     PlannedProcedure,
+    PlanShareLink,
     TreatmentPlan,
 )
 from treatments.engine import normalise, recommend
@@ -217,3 +218,30 @@ def plan_review_needed(plan, recommendation):
         if new or result is None:
             pending[procedure.pk] = new
     return pending
+
+
+def plan_for_link(token_hash):
+    """The share link with that token hash and its plan, or None. Only the patient's own
+    plan can be reached from their link."""
+    return (
+        PlanShareLink.objects.filter(token_hash=token_hash)
+        .select_related("plan__consultation__patient__clinic")
+        .prefetch_related(Prefetch("plan__procedures", queryset=PlannedProcedure.objects
+                                   .select_related("treatment__category", "justified_by")))
+        .first()
+    )
+
+
+def consultation_get_for_link(plan):
+    """A plan's consultation with its answers, for the patient's own plan page."""
+    return (
+        Consultation.objects.filter(pk=plan.consultation_id)
+        .select_related("patient__clinic")
+        .prefetch_related(
+            Prefetch("concerns", queryset=ConsultationConcern.objects.select_related("concern")),
+            Prefetch("condition_answers",
+                     queryset=ConditionAnswer.objects.select_related("condition")),
+            Prefetch("dated_answers", queryset=DatedAnswer.objects.select_related("question")),
+        )
+        .get()
+    )

@@ -86,6 +86,7 @@ class RequirementFacts:
     phototype_from: str = ""
     phototype_to: str = ""
     areas: frozenset = frozenset()
+    key: str = ""  # which catalogue step this is, for its translations
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ class AttachedRequirement:
     strength: str
     reason: str
     timing: str = ""
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -423,7 +425,8 @@ def evaluate(treatment, intake, conditions, concern_severity):
         if not reason:
             continue
         attached = AttachedRequirement(requirement.code, requirement.label,
-                                       requirement.strength, reason, requirement.timing)
+                                       requirement.strength, reason, requirement.timing,
+                                       requirement.key)
         earlier = requirements.get(requirement.code)
         # The same step attached twice (say, required with a history and recommended for
         # everyone) is listed once, at its strongest.

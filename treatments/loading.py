@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -34,11 +35,13 @@ from treatments.models import (
     PreTreatmentRequirement,
     Requirement,
     Treatment,
+    TextTranslation,
     TreatmentCategory,
 )
 from treatments.services import catalogue_change_entry, change_value
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "data" / "translations"
 
 AREA_GROUPS = {"all_full_face_or_perioral": ["full_face", "perioral"]}
 
@@ -50,6 +53,11 @@ class CatalogueFileError(Exception):
 def catalogue_file_read(path=CATALOGUE_FILE):
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def translation_files_read(folder=TRANSLATIONS_DIR):
+    """Every translations file shipped beside the catalogue (one per language)."""
+    return [catalogue_file_read(path) for path in sorted(Path(folder).glob("*.yaml"))]
 
 
 @dataclass
@@ -91,6 +99,11 @@ def parse_applies_if(entries):
     return target
 
 
+def requirement_data_key(item):
+    """How a pre-treatment step of the data file is recognised in the database."""
+    return f"{item['requirement']}|{','.join(item['applies_if'])}|{item['strength']}"
+
+
 def parse_days(days):
     """An aftercare day range such as '0-7', '0-ongoing', '28', 'daily', 'any later date'."""
     text = str(days).strip()
@@ -106,8 +119,9 @@ def parse_days(days):
 
 
 class CatalogueLoader:
-    def __init__(self, data, *, reset=False):
+    def __init__(self, data, *, translations=(), reset=False):
         self.data = data
+        self.translations = translations
         self.reset = reset
         self.report = LoadReport()
         self.history = []
@@ -236,6 +250,8 @@ class CatalogueLoader:
             "topic": row["topic"], "summary": row["summary"], "resolution": row["resolution"],
         }, m2m=lambda row: {"sources": self.lookups("sources", row.get("sources"))})
         self.load_treatments()
+        for translation in self.translations:
+            self.load_translations(translation)
         CatalogueChange.objects.bulk_create(self.history)
         return self.report
 
@@ -309,6 +325,51 @@ class CatalogueLoader:
                                     self.treatment_values(row), self.treatment_m2m(row))
             self.load_treatment_parts(treatment, row, parts)
 
+    def load_translations(self, translation):
+        """Upsert one language's translations of patient-facing text, matched by codes (and,
+        for a treatment's steps, by their place in the catalogue file)."""
+        language = translation["language"]
+        existing = self.existing(TextTranslation, ["content_type", "object_id", "field",
+                                                   "language"])
+        types = ContentType.objects.get_for_models(
+            Concern, Condition, Requirement, DatedQuestion, Treatment, PreTreatmentRequirement,
+            AftercareStep)
+
+        def put(record, field, text):
+            if not text:
+                return
+            content_type = types[type(record)]
+            self.upsert(TextTranslation, existing,
+                        (content_type.pk, record.pk, field, language),
+                        {"content_type": content_type, "object_id": record.pk, "field": field,
+                         "language": language, "text": text})
+
+        for section in ("concerns", "conditions", "requirements", "dated_questions"):
+            for code, fields in (translation.get(section) or {}).items():
+                record = self.lookup(section, code)
+                for field, text in fields.items():
+                    put(record, field, text)
+        treatment_rows = {row["code"]: row for row in self.data.get("treatments") or []}
+        treatments = Treatment.objects.in_bulk(list(translation.get("treatments") or {}),
+                                               field_name="code")
+        steps = {(s.treatment_id, s.data_key): s for s in PreTreatmentRequirement.objects.all()}
+        aftercare = {(s.treatment_id, s.data_key): s for s in AftercareStep.objects.all()}
+        for code, fields in (translation.get("treatments") or {}).items():
+            treatment = treatments.get(code)
+            if treatment is None:
+                raise CatalogueFileError(f"translation for unknown treatment {code!r}")
+            put(treatment, "name", fields.get("name"))
+            put(treatment, "patient_description", fields.get("patient_description"))
+            items = treatment_rows[code].get("requirements") or []
+            for item, text in zip(items, fields.get("timings") or []):
+                step = steps.get((treatment.pk, requirement_data_key(item)))
+                if step is not None:
+                    put(step, "timing", text)
+            for position, text in enumerate(fields.get("aftercare") or []):
+                step = aftercare.get((treatment.pk, f"aftercare-{position}"))
+                if step is not None:
+                    put(step, "patient_text", text)
+
     def treatment_values(self, row):
         phototypes = row["fitzpatrick"]
         unsourced = phototypes["suitable"] == "unsourced" or phototypes["caution"] == "unsourced"
@@ -375,7 +436,7 @@ class CatalogueLoader:
             target = parse_applies_if(item["applies_if"])
             concern_codes = [c for c in target["conditions"] if c in self.index["concerns"]]
             condition_codes = [c for c in target["conditions"] if c not in concern_codes]
-            data_key = f"{item['requirement']}|{','.join(item['applies_if'])}|{item['strength']}"
+            data_key = requirement_data_key(item)
             self.upsert(PreTreatmentRequirement, parts[PreTreatmentRequirement],
                         (treatment.pk, data_key), {
                 "treatment": treatment, "data_key": data_key,
@@ -409,7 +470,9 @@ def _phototype_list(value):
 
 
 @transaction.atomic
-def catalogue_load(*, data=None, reset=False):
+def catalogue_load(*, data=None, translations=None, reset=False):
     """Load the shipped catalogue (or `data` in the same shape) and report what changed."""
-    loader = CatalogueLoader(data if data is not None else catalogue_file_read(), reset=reset)
+    if data is None:
+        data, translations = catalogue_file_read(), translation_files_read()
+    loader = CatalogueLoader(data, translations=translations or (), reset=reset)
     return loader.load()

@@ -6,6 +6,8 @@ particular treatment or condition code: a catalogue admin changes a rule here, n
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -832,3 +834,49 @@ class CatalogueChange(models.Model):
 
         return [(field, text(before), text(after))
                 for field, (before, after) in self.changes.items()]
+
+
+# The patient-facing catalogue text that catalogue admins can translate, by model.
+TRANSLATABLE_FIELDS = {
+    "treatment": ("name", "patient_description"),
+    "concern": ("patient_label",),
+    "condition": ("question", "detail_prompt"),
+    "requirement": ("label", "patient_explanation"),
+    "datedquestion": ("label", "question", "ongoing_label"),
+    "pretreatmentrequirement": ("timing",),
+    "aftercarestep": ("patient_text",),
+}
+TRANSLATION_LANGUAGES = [("zh-hans", _("Simplified Chinese"))]
+
+
+class TextTranslation(CatalogueRecord):
+    """Patient-facing catalogue text in another language. Where none exists, patients read
+    the English text."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    field = models.CharField(_("field"), max_length=40,
+                             choices=[(name, name) for names in TRANSLATABLE_FIELDS.values()
+                                      for name in dict.fromkeys(names)])
+    language = models.CharField(_("language"), max_length=10, choices=TRANSLATION_LANGUAGES)
+    text = models.TextField(_("translation"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["content_type", "object_id", "field", "language"],
+            name="one_translation_per_field_and_language")]
+        indexes = [models.Index(fields=["language", "content_type", "object_id"])]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+
+    def __str__(self):
+        return f"{self.content_type.model} {self.object_id} {self.field} [{self.language}]"
+
+    def clean(self):
+        super().clean()
+        allowed = TRANSLATABLE_FIELDS.get(self.content_type.model if self.content_type_id else "")
+        if allowed is not None and self.field not in allowed:
+            raise ValidationError({"field": _(
+                "This record has no translatable field %(field)s; choose one of: %(allowed)s."
+            ) % {"field": self.field, "allowed": ", ".join(allowed)}})

@@ -54,6 +54,7 @@ def treatment_facts(treatment):
                 concerns=frozenset(c.code for c in step.concerns.all()),
                 phototype_from=step.phototype_from, phototype_to=step.phototype_to,
                 areas=frozenset(step.treatment_areas or ()),
+                key=str(step.pk),
             )
             for step in treatment.requirements.all()
         ),

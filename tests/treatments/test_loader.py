@@ -11,6 +11,7 @@ from tests.treatments import knowledge_base_codes as kb
 from treatments.loading import (
     CatalogueFileError,
     catalogue_file_read,
+    translation_files_read,
     catalogue_load,
     parse_applies_if,
     parse_days,
@@ -33,6 +34,7 @@ from treatments.models import (
     Mechanism,
     PreTreatmentRequirement,
     Requirement,
+    TextTranslation,
     Treatment,
     TreatmentCategory,
 )
@@ -42,6 +44,7 @@ CATALOGUE_MODELS = [
     Treatment, Indication, ConcernExclusion, ContraindicationRule, PreTreatmentRequirement,
     AftercareStep, Concern, Condition, Requirement, Mechanism, DepthLevel, TreatmentCategory,
     EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement, DatedQuestion, ConditionWindow,
+    TextTranslation,
 ]
 
 
@@ -55,6 +58,7 @@ def counts():
 
 
 def catalogue_wipe():
+    TextTranslation.objects.all().delete()
     Treatment.objects.all().delete()
     for model in [DatedQuestion, Condition, Concern, Requirement, Mechanism, DepthLevel, TreatmentCategory,
                   EvidenceBasis, Disagreement, EvidenceSource, ConflictPolicy]:
@@ -232,6 +236,32 @@ class TestLoading:
                                                "sources": []}
         with pytest.raises(CatalogueFileError, match="Downtime ends before it starts"):
             catalogue_load(data=broken)
+
+
+@pytest.mark.django_db
+class TestTranslations:
+    def test_the_chinese_file_covers_every_patient_facing_text(self, data):
+        (chinese,) = translation_files_read()
+        assert chinese["language"] == "zh-hans"
+        assert list(chinese["treatments"]) == kb.TREATMENTS
+        assert set(chinese["concerns"]) == set(kb.CONCERNS)
+        assert set(chinese["conditions"]) == set(kb.CONDITIONS)
+        assert set(chinese["requirements"]) == set(kb.REQUIREMENTS)
+        for treatment in data["treatments"]:
+            texts = chinese["treatments"][treatment["code"]]
+            assert len(texts["timings"]) == len(treatment["requirements"])
+            assert len(texts["aftercare"]) == len(treatment["aftercare"])
+            assert texts["name"] and texts["patient_description"]
+
+    def test_translations_are_loaded_by_record_and_field(self):
+        co2 = Treatment.objects.get(code="CO2_FRAC")
+        names = TextTranslation.objects.filter(object_id=co2.pk, field="name",
+                                               content_type__model="treatment")
+        assert names.get().language == "zh-hans"
+        assert "CO2" in names.get().text
+        step = AftercareStep.objects.filter(treatment=co2).first()
+        assert TextTranslation.objects.filter(content_type__model="aftercarestep",
+                                              object_id=step.pk, field="patient_text").exists()
 
 
 @pytest.mark.django_db
