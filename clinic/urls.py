@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include((clinic_patterns, "clinic"))),
     path("catalogue/", include("treatments.urls")),
     path("", include("consultations.urls")),
+    path("p/", include("consultations.patient_urls")),
     path("admin/", admin.site.urls),
 ]

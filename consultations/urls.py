@@ -26,4 +26,7 @@ urlpatterns = [
          views.PlanProcedureRemoveView.as_view(), name="plan-procedure-remove"),
     path("plans/<int:pk>/status/", views.PlanStatusView.as_view(), name="plan-status"),
     path("plans/<int:pk>/review/", views.PlanReviewView.as_view(), name="plan-review"),
+    path("plans/<int:pk>/share/", views.PlanShareView.as_view(), name="plan-share"),
+    path("plans/<int:pk>/links/<int:link_pk>/revoke/", views.PlanLinkRevokeView.as_view(),
+         name="plan-link-revoke"),
 ]

@@ -24,6 +24,8 @@ from consultations.plan_services import (
     plan_procedure_add,
     plan_procedure_remove,
     plan_review,
+    plan_share,
+    plan_share_link_revoke,
     plan_status_change,
 )
 from consultations.services import (
@@ -278,6 +280,9 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
                                     for flag in row["result"].flags for key in flag.sources}),
             suggestions=[r for r in recommendation.recommended
                          if r.code not in {row["procedure"].treatment.code for row in rows}],
+            new_link=self.request.session.pop(f"new-plan-link-{plan.pk}", None),
+            links=plan.links.select_related("created_by").order_by("-created_at")[:10],
+            questions=plan.questions.all()[:50],
             **kwargs)
 
 
@@ -383,4 +388,40 @@ class PlanReviewView(PermissionRequiredMixin, TemplateView):
             messages.error(request, error.message)
             return redirect("consultations:plan-detail", pk=pk)
         messages.success(request, _("Plan reviewed against the current intake and catalogue."))
+        return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanShareView(PermissionRequiredMixin, View):
+    """Share the plan: a new personal link, shown to the clinician once (only its hash is
+    kept) and emailed to the patient when asked."""
+
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+
+        def link_url(token):
+            return request.build_absolute_uri(reverse("patients:plan", kwargs={"token": token}))
+
+        try:
+            link, token = plan_share(user=request.user, plan=plan, link_url=link_url,
+                                     email=request.POST.get("email") == "on")
+        except PlanRuleError as error:
+            messages.error(request, error.message)
+            return redirect("consultations:plan-detail", pk=pk)
+        request.session[f"new-plan-link-{plan.pk}"] = link_url(token)
+        if link.emailed_to:
+            messages.success(request, _("The link was emailed to %(email)s.") % {
+                "email": link.emailed_to})
+        return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanLinkRevokeView(PermissionRequiredMixin, View):
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk, link_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        link = get_object_or_404(plan.links.all(), pk=link_pk)
+        plan_share_link_revoke(user=request.user, link=link)
+        messages.success(request, _("The link no longer works. Share again to make a new one."))
         return redirect("consultations:plan-detail", pk=pk)

@@ -12,9 +12,11 @@ from consultations.forms import IntakeForm
 from consultations.models import Patient
 from consultations.selectors import intake_catalogue
 from consultations.models import TreatmentPlan
-from consultations.plan_services import plan_create, plan_procedure_add, plan_status_change
+from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from consultations.services import consultation_save, patient_save
 from treatments.models import Treatment
+
+DEMO_URL = "http://127.0.0.1:8000/"
 
 DEMO_CLINIC = {
     "name": "Harbourside Skin Clinic",
@@ -104,13 +106,19 @@ class Command(BaseCommand):
         staff = {person["username"]: staff_member_save(clinic=clinic, password=password, **person)
                  for person in DEMO_STAFF}
         created = self.load_patients(clinic, staff["clinician"])
-        self.load_plan(clinic, staff["clinician"])
+        plan = self.load_plan(clinic, staff["clinician"])
+        # Only a hash of a link is stored, so each run issues a fresh one to print.
+        _link, token = plan_share(user=staff["clinician"], plan=plan,
+                                  link_url=lambda token: f"{DEMO_URL}p/{token}/")
         self.stdout.write(self.style.SUCCESS(
             f"Demo clinic: {clinic.name} ({created} demo patients added)"))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ with:")
+        self.stdout.write(f"Sign in at {DEMO_URL} with:")
         for person in DEMO_STAFF:
             self.stdout.write(f"  {person['role']:<16} username: {person['username']:<16} "
                               f"password: {password}")
+        born = plan.consultation.patient.date_of_birth
+        self.stdout.write(f"Patient plan page (date of birth {born:%Y-%m-%d}): "
+                          f"{DEMO_URL}p/{token}/")
 
     def load_patients(self, clinic, clinician):
         catalogue = intake_catalogue()
@@ -135,8 +143,9 @@ class Command(BaseCommand):
         within six months of isotretinoin, which the consensus guidance allows."""
         patient = Patient.objects.get(clinic=clinic, full_name="Aiko Tanaka")
         consultation = patient.consultations.order_by("-id").first()
-        if TreatmentPlan.objects.filter(consultation__patient=patient).exists():
-            return
+        existing = TreatmentPlan.objects.filter(consultation__patient=patient).first()
+        if existing is not None:
+            return existing
         plan = plan_create(user=clinician, consultation=consultation)
         start = timezone.localdate() + datetime.timedelta(weeks=8)
         plan_procedure_add(
@@ -152,7 +161,7 @@ class Command(BaseCommand):
             sessions=1, first_date=start + datetime.timedelta(weeks=1),
             notes="Twice daily once the skin has closed over, between sessions.",
         )
-        plan_status_change(user=clinician, plan=plan, to=TreatmentPlan.Status.SHARED)
+        return plan
 
     def intake_data(self, catalogue, demo):
         data = {"consultation_date": timezone.localdate().isoformat()}

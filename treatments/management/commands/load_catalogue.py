@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from treatments.loading import CATALOGUE_FILE, CatalogueFileError, catalogue_file_read, catalogue_load
+from treatments.loading import (
+    CATALOGUE_FILE,
+    CatalogueFileError,
+    catalogue_file_read,
+    catalogue_load,
+    translation_files_read,
+)
 
 
 class Command(BaseCommand):
@@ -19,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             report = catalogue_load(data=catalogue_file_read(options["file"]),
+                                    translations=translation_files_read(),
                                     reset=options["reset"])
         except (OSError, CatalogueFileError) as error:
             raise CommandError(f"Catalogue not loaded: {error}") from error

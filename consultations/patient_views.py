@@ -1,0 +1,204 @@
+"""The patient's own plan page, reached from their personal link: no sign-in, but a date of
+birth before anything is shown, nothing cached, no referrer sent, no patient data in URLs."""
+
+import datetime
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consultations.models import TreatmentPlan
+from consultations.patient_plan import patient_plan_page
+from consultations.plan_services import (
+    DateOfBirthCheck,
+    PlanRuleError,
+    plan_accept_by_patient,
+    plan_link_check_date_of_birth,
+    plan_question_ask,
+    token_hash,
+)
+from consultations.selectors import plan_for_link
+
+# Each language named in itself, as language switchers do.
+LANGUAGES = dict(settings.LANGUAGES)
+VISIBLE_STATES = (TreatmentPlan.Status.SHARED, TreatmentPlan.Status.ACCEPTED)
+
+
+class DateOfBirthForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label=gettext_lazy("Your date of birth"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+
+class QuestionForm(forms.Form):
+    message = forms.CharField(label=gettext_lazy("Your question"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def patient_page(view):
+    """No sign-in; never cached; no referrer; not indexed."""
+
+    @login_not_required
+    @never_cache
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store, max-age=0"
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped
+
+
+def session_key(link):
+    return f"plan-link-{link.pk}"
+
+
+def visit_is_confirmed(request, link):
+    confirmed = request.session.get(session_key(link))
+    if not confirmed:
+        return False
+    since = datetime.datetime.fromisoformat(confirmed)
+    return timezone.now() - since < datetime.timedelta(minutes=settings.PLAN_LINK_VISIT_MINUTES)
+
+
+def page_language(request, link):
+    chosen = request.session.get(f"{session_key(link)}-language")
+    return chosen if chosen in LANGUAGES else link.plan.consultation.patient.preferred_language
+
+
+def unavailable(request, state, status):
+    return render(request, "patients/link_unavailable.html", {"state": state}, status=status)
+
+
+def open_link(token):
+    """The link for a token, or None when no link has that token."""
+    return plan_for_link(token_hash(token)) if token else None
+
+
+def with_link(view):
+    """Find the link, refuse unusable ones, and render in the patient's language."""
+
+    @wraps(view)
+    def wrapped(request, token, *args, **kwargs):
+        link = open_link(token)
+        if link is None:
+            return unavailable(request, "unknown", 404)
+        state = link.state()
+        if state != "active":
+            return unavailable(request, state, 410)
+        if link.plan.status not in VISIBLE_STATES:
+            return unavailable(request, "closed", 410)
+        with translation.override(page_language(request, link)):
+            return view(request, link, token, *args, **kwargs)
+
+    return wrapped
+
+
+@patient_page
+@require_http_methods(["GET", "POST"])
+@with_link
+def plan_page(request, link, token):
+    if "lang" in request.GET:
+        if request.GET["lang"] in LANGUAGES:
+            request.session[f"{session_key(link)}-language"] = request.GET["lang"]
+        return redirect("patients:plan", token=token)
+    if not visit_is_confirmed(request, link):
+        return date_of_birth_gate(request, link, token)
+    page = patient_plan_page(link.plan, translation.get_language())
+    return render(request, "patients/plan.html", {
+        **page, "token": token, "question_form": QuestionForm(), "languages": LANGUAGES,
+        "language": translation.get_language(),
+        "message": request.session.pop("patient-message", None),
+    })
+
+
+def date_of_birth_gate(request, link, token):
+    form = DateOfBirthForm(request.POST or None)
+    clinic = link.plan.consultation.patient.clinic
+    if request.method == "POST" and form.is_valid():
+        outcome, wait = plan_link_check_date_of_birth(
+            link=link, date_of_birth=form.cleaned_data["date_of_birth"])
+        if outcome == DateOfBirthCheck.ACCEPTED:
+            request.session.cycle_key()
+            request.session[session_key(link)] = timezone.now().isoformat()
+            return redirect("patients:plan", token=token)
+        if outcome == DateOfBirthCheck.LOCKED:
+            return unavailable(request, "locked", 410)
+        if outcome == DateOfBirthCheck.WAIT:
+            form.add_error("date_of_birth", _(
+                "Please wait %(seconds)d seconds before trying again.") % {"seconds": wait})
+        else:
+            link.refresh_from_db()
+            left = settings.PLAN_LINK_MAX_ATTEMPTS - link.failed_attempts
+            form.add_error("date_of_birth", _(
+                "That date of birth does not match our records. %(left)d tries left before "
+                "this link locks.") % {"left": left})
+    return render(request, "patients/date_of_birth.html", {
+        "form": form, "clinic": clinic, "languages": LANGUAGES, "token": token,
+        "language": translation.get_language()}, status=200)
+
+
+@patient_page
+@require_POST
+@with_link
+def accept_plan(request, link, token):
+    if not visit_is_confirmed(request, link):
+        return redirect("patients:plan", token=token)
+    try:
+        plan_accept_by_patient(link=link)
+    except PlanRuleError as error:
+        request.session["patient-message"] = error.message
+    else:
+        request.session["patient-message"] = _("Thank you: your acceptance has been recorded.")
+    return redirect(reverse("patients:plan", kwargs={"token": token}) + "#accept")
+
+
+@patient_page
+@require_POST
+@with_link
+def ask_question(request, link, token):
+    if not visit_is_confirmed(request, link):
+        return redirect("patients:plan", token=token)
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        plan_question_ask(link=link, message=form.cleaned_data["message"])
+        request.session["patient-message"] = _("Your question has been sent to the clinic.")
+        return redirect(reverse("patients:plan", kwargs={"token": token}) + "#question")
+    page = patient_plan_page(link.plan, translation.get_language())
+    return render(request, "patients/plan.html", {
+        **page, "token": token, "question_form": form, "languages": LANGUAGES,
+        "language": translation.get_language()})
+
+
+@patient_page
+@require_http_methods(["GET"])
+@with_link
+def plan_pdf(request, link, token):
+    if not visit_is_confirmed(request, link):
+        return redirect("patients:plan", token=token)
+    page = patient_plan_page(link.plan, translation.get_language())
+    html = render_to_string("patients/plan_pdf.html", {**page, "generated": timezone.now()},
+                            request=request)
+    try:
+        from weasyprint import CSS, HTML
+    except (ImportError, OSError):
+        return render(request, "patients/pdf_unavailable.html", {"token": token}, status=503)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
+        stylesheets=[CSS(filename=finders.find("css/plan-print.css"))])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="treatment-plan.pdf"'
+    return response
