@@ -5,6 +5,7 @@ recorded with who made it and what changed."""
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.template.response import TemplateResponse
@@ -31,6 +32,8 @@ from treatments.models import (
     PihRisk,
     PreTreatmentRequirement,
     Requirement,
+    TRANSLATABLE_FIELDS,
+    TextTranslation,
     Treatment,
     TreatmentArea,
     TreatmentCategory,
@@ -108,6 +111,23 @@ class AuditedAdmin(admin.ModelAdmin):
         ).select_related("actor")
 
 
+class TranslationInline(GenericTabularInline):
+    """Patient-facing text in other languages; patients read English where none is given."""
+
+    model = TextTranslation
+    extra = 0
+    fields = ["language", "field", "text"]
+    verbose_name = _("translation for patients")
+    verbose_name_plural = _("translations for patients")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Offer only the fields of this kind of record that patients read."""
+        formset = super().get_formset(request, obj, **kwargs)
+        allowed = TRANSLATABLE_FIELDS.get(self.parent_model._meta.model_name, ())
+        formset.form.base_fields["field"].choices = [(name, name) for name in allowed]
+        return formset
+
+
 class SourcesMixin:
     autocomplete_fields = ["sources"]
 
@@ -146,6 +166,7 @@ class TreatmentCategoryAdmin(CodedAdmin):
 
 @admin.register(Concern)
 class ConcernAdmin(CodedAdmin):
+    inlines = [TranslationInline]
     list_display = ["code", "label", "patient_label", "active"]
     list_filter = ["active"]
     search_fields = ["code", "label", "patient_label"]
@@ -153,6 +174,7 @@ class ConcernAdmin(CodedAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(CodedAdmin):
+    inlines = [TranslationInline]
     list_display = ["code", "label", "category", "kind", "unsure_allowed", "active"]
     list_filter = ["category", "kind", "active"]
     search_fields = ["code", "label", "question", "examples"]
@@ -169,12 +191,12 @@ class ConditionWindowInline(admin.TabularInline):
 class DatedQuestionAdmin(CodedAdmin):
     list_display = ["code", "label", "active"]
     autocomplete_fields = ["ongoing_condition"]
-    inlines = [ConditionWindowInline]
+    inlines = [ConditionWindowInline, TranslationInline]
 
 
 @admin.register(Requirement)
 class RequirementAdmin(CodedAdmin):
-    pass
+    inlines = [TranslationInline]
 
 
 @admin.register(ConflictPolicy)
@@ -320,7 +342,7 @@ class TreatmentAdmin(AuditedAdmin):
                            "downtime_sources", "regulatory_sources"]
     filter_horizontal = ["mechanisms", "disagreements"]
     inlines = [IndicationInline, ConcernExclusionInline, ContraindicationRuleInline,
-               PreTreatmentRequirementInline, AftercareStepInline]
+               PreTreatmentRequirementInline, AftercareStepInline, TranslationInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "aliases", "category", "mechanisms", "active",
                            "referral"]}),
@@ -354,6 +376,39 @@ class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
                      "condition__label", "rationale"]
     autocomplete_fields = ["treatment", "condition", "sources"]
     list_select_related = ["treatment", "condition", "basis"]
+
+
+@admin.register(AftercareStep)
+class AftercareStepAdmin(SourcesMixin, AuditedAdmin):
+    """Aftercare steps one by one, where their patient text is translated."""
+
+    list_display = ["treatment", "position", "period", "start_day", "end_day", "patient_text"]
+    list_filter = [("treatment", admin.RelatedOnlyFieldListFilter), "period"]
+    search_fields = ["treatment__code", "treatment__name", "patient_text", "clinician_text"]
+    autocomplete_fields = ["treatment", "sources"]
+    list_select_related = ["treatment"]
+    inlines = [TranslationInline]
+
+
+@admin.register(PreTreatmentRequirement)
+class PreTreatmentRequirementAdmin(SourcesMixin, AuditedAdmin):
+    """Pre-treatment steps one by one, where their timing is translated."""
+
+    form = PreTreatmentRequirementForm
+    list_display = ["treatment", "requirement", "strength", "timing"]
+    list_filter = [("treatment", admin.RelatedOnlyFieldListFilter), "strength",
+                   ("requirement", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["treatment__code", "requirement__code", "timing"]
+    autocomplete_fields = ["treatment", "requirement", "conditions", "concerns", "sources"]
+    list_select_related = ["treatment", "requirement"]
+    inlines = [TranslationInline]
+
+
+@admin.register(TextTranslation)
+class TextTranslationAdmin(AuditedAdmin):
+    list_display = ["content_type", "object_id", "field", "language", "text"]
+    list_filter = ["language", "content_type", "field"]
+    search_fields = ["text"]
 
 
 @admin.register(CatalogueChange)

@@ -347,8 +347,8 @@ class CatalogueLoader:
         for section in ("concerns", "conditions", "requirements", "dated_questions"):
             for code, fields in (translation.get(section) or {}).items():
                 record = self.lookup(section, code)
-                for field, text in fields.items():
-                    put(record, field, text)
+                for name, text in fields.items():
+                    put(record, name, text)
         treatment_rows = {row["code"]: row for row in self.data.get("treatments") or []}
         treatments = Treatment.objects.in_bulk(list(translation.get("treatments") or {}),
                                                field_name="code")

@@ -203,3 +203,41 @@ class TestFilters:
         assert "Fractional CO2" in by_concern.content.decode()
         assert "Botulinum" not in by_concern.content.decode()
         assert by_condition.status_code == 200
+
+
+class TestTranslations:
+    PREFIX = "treatments-texttranslation-content_type-object_id"
+
+    def add_translation(self, client, obj, **fields):
+        page = client.get(change_url(obj))
+        data = admin_change_data(page)
+        total = int(data[f"{self.PREFIX}-TOTAL_FORMS"])
+        data[f"{self.PREFIX}-TOTAL_FORMS"] = str(total + 1)
+        data.update({f"{self.PREFIX}-{total}-{name}": value for name, value in fields.items()})
+        return client.post(change_url(obj), data)
+
+    def test_an_admin_translates_patient_text(self, admin_client):
+        from treatments.models import Requirement, TextTranslation
+
+        requirement = Requirement.objects.get(code="patch_test")
+        TextTranslation.objects.filter(object_id=requirement.pk, field="label",
+                                       content_type__model="requirement").delete()
+
+        response = self.add_translation(admin_client, requirement, language="zh-hans",
+                                        field="label", text="皮肤测试")
+
+        assert response.status_code == 302
+        assert TextTranslation.objects.get(object_id=requirement.pk, field="label",
+                                           content_type__model="requirement").text == "皮肤测试"
+
+    def test_a_field_that_is_not_patient_text_is_refused(self, admin_client):
+        from treatments.models import Requirement
+
+        requirement = Requirement.objects.get(code="patch_test")
+
+        response = self.add_translation(admin_client, requirement, language="zh-hans",
+                                        field="timing", text="之前")
+
+        assert response.status_code == 200
+        assert "Select a valid choice. timing is not one of the available choices." in \
+            response.content.decode()
