@@ -282,6 +282,9 @@ class TestCatalogueDrivesTheForm:
             "question": "Have you ever had gold threads placed under the skin?",
             "detail_prompt": "Where, and when?", "category": "implants_devices",
             "kind": "device", "examples": "", "note": "", "position": "99", "active": "on",
+            # The (empty) translations inline on the same page.
+            "treatments-texttranslation-content_type-object_id-TOTAL_FORMS": "0",
+            "treatments-texttranslation-content_type-object_id-INITIAL_FORMS": "0",
         })
         assert response.status_code == 302
         assert Condition.objects.filter(code="gold_thread_implant").exists()
