@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
+# The local demo runs over plain HTTP on 127.0.0.1 without two-step sign-in; production keeps
+# the safe defaults (HTTPS only, HSTS, TOTP required).
+DEMO_ENV := DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_REQUIRE_2FA=0
 
 .PHONY: run test bench-engine install install-test
 
@@ -31,11 +34,11 @@ install-test: $(VENV)/.installed-test
 	@echo "Wrote .env with a new secret key and demo password."
 
 run: install .env
-	$(MANAGE) migrate --noinput
-	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(MANAGE) load_catalogue
-	$(MANAGE) load_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(MANAGE) migrate --noinput
+	$(DEMO_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
+	$(DEMO_ENV) $(MANAGE) load_catalogue
+	$(DEMO_ENV) $(MANAGE) load_demo
+	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:8000
 
 test: install-test
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-not-secret} $(BIN)/python -m pytest $(PYTEST_ARGS)

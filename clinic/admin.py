@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from clinic.models import Clinic, StaffMembership
+from clinic.models import AuditEvent, Clinic, StaffMembership
 
 
 @admin.register(Clinic)
@@ -30,3 +30,25 @@ class StaffUserAdmin(UserAdmin):
     list_display = ["username", "first_name", "last_name", "membership__clinic", "is_active"]
     list_filter = ["groups", "membership__clinic", "is_active", "is_staff"]
     list_select_related = ["membership__clinic"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail: browse and filter, never change (the database refuses it too)."""
+
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "patient",
+                    "outcome", "ip_address", "request_id"]
+    list_filter = ["outcome", "action", "object_type", ("actor", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["actor_label", "request_id", "object_id", "=patient__id"]
+    date_hierarchy = "at"
+    list_select_related = ["patient"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,39 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+from clinic.request_context import new_request_id, request_context_reset, request_context_set
 
 PATIENT_PAGES = "/p/"
+PENDING_INTAKE = "pending-intake"
+ACTIVITY_RESOLUTION = 60
+# Pages whose submitted form is kept when the session has expired, to be offered back.
+KEPT_ON_EXPIRY = {"consultations:consultation-create", "consultations:consultation-edit"}
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (echoed in X-Request-ID) and makes the request available to
+    the audit trail and the logs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = new_request_id(request)
+        token = request_context_set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context_reset(token)
+        response["X-Request-ID"] = request.request_id
+        return response
 
 
 class ClinicCsrfViewMiddleware(CsrfViewMiddleware):
@@ -16,3 +49,73 @@ class ClinicCsrfViewMiddleware(CsrfViewMiddleware):
         if request.META.get("HTTP_ORIGIN") == "null" and request.path.startswith(PATIENT_PAGES):
             return True
         return super()._origin_verified(request)
+
+
+def url_name(request):
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return ""
+
+
+def form_kept_for_later(request, user_id):
+    """On an intake submitted after the session ended, keep what was typed (when the form's
+    CSRF token is valid) so that it can be offered back after signing in again."""
+    if request.method != "POST" or url_name(request) not in KEPT_ON_EXPIRY:
+        return None
+    if CsrfViewMiddleware(lambda r: None).process_view(request, lambda r: None, (), {}):
+        return None  # not our form: keep nothing
+    return {"path": request.path, "user": user_id, "data": dict(request.POST.lists()),
+            "kept_at": time.time()}
+
+
+class SessionTimeoutMiddleware:
+    """Signs staff out after SESSION_IDLE_SECONDS without activity and SESSION_MAX_SECONDS
+    after signing in. An intake submitted just then is kept for after the next sign-in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(PATIENT_PAGES):
+            return self.get_response(request)
+        now = time.time()
+        user = request.user
+        if user.is_authenticated:
+            started = request.session.setdefault("signed-in-at", now)
+            last = request.session.setdefault("last-activity", now)
+            if now - last > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_MAX_SECONDS:
+                kept = form_kept_for_later(request, user.pk)
+                logout(request)
+                if kept:
+                    request.session[PENDING_INTAKE] = kept
+                messages.info(request, _("Your session ended, so you were signed out. Sign in "
+                                         "again to continue."))
+                return redirect_to_login(request.get_full_path())
+            if now - last > ACTIVITY_RESOLUTION:
+                # Noted once a minute, not on every request: it is a session write.
+                request.session["last-activity"] = now
+        else:
+            kept = form_kept_for_later(request, None)
+            if kept:
+                request.session[PENDING_INTAKE] = kept
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Where REQUIRE_TWO_FACTOR is on, a signed-in staff member must confirm a TOTP code
+    (or set up an authenticator first) before any staff page."""
+
+    ALLOWED = {"clinic:two-factor", "clinic:two-factor-setup", "clinic:sign-out",
+               "clinic:healthz"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (settings.REQUIRE_TWO_FACTOR and user.is_authenticated and not user.is_verified()
+                and not request.path.startswith(PATIENT_PAGES)
+                and url_name(request) not in self.ALLOWED):
+            return redirect("clinic:two-factor")
+        return self.get_response(request)

@@ -39,3 +39,40 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.clinic}"
+
+
+class AuditEvent(models.Model):
+    """One read or write of patient data: who, which patient, what was done to which record,
+    whether it was allowed, when, from where, in which request.
+
+    Append-only: the database refuses to change or delete a row (see the migration's
+    triggers), so the trail cannot be edited after the fact.
+    """
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", _("Allowed")
+        DENIED = "denied", _("Denied")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("staff member"))
+    actor_label = models.CharField(_("who"), max_length=150)
+    patient = models.ForeignKey("consultations.Patient", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name=_("patient"))
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    object_type = models.CharField(_("record type"), max_length=40)
+    object_id = models.CharField(_("record id"), max_length=40, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices,
+                               default=Outcome.ALLOWED)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "at"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} " \
+               f"{self.object_type} {self.object_id} ({self.outcome})"

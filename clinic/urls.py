@@ -8,6 +8,8 @@ clinic_patterns = [
     path("", home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("sign-in/code/", views.two_factor, name="two-factor"),
+    path("sign-in/authenticator/", views.two_factor_setup, name="two-factor-setup"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

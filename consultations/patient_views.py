@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.audit import audit
+from clinic.models import AuditEvent
 from consultations.models import TreatmentPlan
 from consultations.patient_plan import patient_plan_page
 from consultations.plan_services import (
@@ -96,9 +98,13 @@ def with_link(view):
     def wrapped(request, token, *args, **kwargs):
         link = open_link(token)
         if link is None:
+            audit("open_link", object_type="plan link", outcome=AuditEvent.Outcome.DENIED,
+                  actor_label="unknown link")
             return unavailable(request, "unknown", 404)
         state = link.state()
         if state != "active":
+            audit("open_link", link.plan, patient=link.plan.consultation.patient,
+                  actor_label=f"patient link #{link.pk}", outcome=AuditEvent.Outcome.DENIED)
             return unavailable(request, state, 410)
         if link.plan.status not in VISIBLE_STATES:
             return unavailable(request, "closed", 410)
@@ -119,6 +125,7 @@ def plan_page(request, link, token):
     if not visit_is_confirmed(request, link):
         return date_of_birth_gate(request, link, token)
     page = patient_plan_page(link.plan, translation.get_language())
+    audit("view", link.plan, patient=page["patient"], actor_label=f"patient link #{link.pk}")
     return render(request, "patients/plan.html", {
         **page, "token": token, "question_form": QuestionForm(), "languages": LANGUAGES,
         "language": translation.get_language(),
@@ -191,6 +198,7 @@ def plan_pdf(request, link, token):
     if not visit_is_confirmed(request, link):
         return redirect("patients:plan", token=token)
     page = patient_plan_page(link.plan, translation.get_language())
+    audit("pdf", link.plan, patient=page["patient"], actor_label=f"patient link #{link.pk}")
     html = render_to_string("patients/plan_pdf.html", {**page, "generated": timezone.now()},
                             request=request)
     try:

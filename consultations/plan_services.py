@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.audit import audit
+from clinic.models import AuditEvent
 from consultations.models import (
     Consultation,
     PlannedProcedure,
@@ -46,10 +48,12 @@ def plan_create(*, user, consultation):
     """Start a draft plan from a submitted intake, recording what it was built on."""
     if consultation.status != Consultation.Status.SUBMITTED:
         raise PlanRuleError(_("Submit the intake before building a plan from it."))
-    return TreatmentPlan.objects.create(
+    plan = TreatmentPlan.objects.create(
         consultation=consultation, created_by=user, intake_version=consultation.version,
         catalogue_version=catalogue_version(),
     )
+    audit("create", plan, patient=consultation.patient)
+    return plan
 
 
 def _treatment_result(plan, treatment):
@@ -95,6 +99,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
         raise PlanRuleError(_("%(name)s is already in this plan.") % {"name": treatment.name},
                             field="treatment")
     now = timezone.now()
+    audit("add_procedure", plan, patient=plan.consultation.patient)
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
         first_date=first_date, notes=notes,
@@ -112,6 +117,7 @@ def plan_procedure_remove(*, user, plan, procedure):
     if procedure.plan_id != plan.pk:
         raise PlanRuleError(_("That procedure is not in this plan."))
     procedure.delete()
+    audit("remove_procedure", plan, patient=plan.consultation.patient)
 
 
 @transaction.atomic
@@ -138,6 +144,7 @@ def plan_status_change(*, user, plan, to):
         # A plan taken back for changes, or withdrawn, is no longer the patient's to open.
         plan.links.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=user)
     plan.save()
+    audit(f"status_{to}", plan, patient=plan.consultation.patient)
     return plan
 
 
@@ -181,6 +188,7 @@ def plan_review(*, user, plan, justifications):
     plan.intake_version = plan.consultation.version
     plan.catalogue_version = catalogue_version()
     plan.save()
+    audit("review", plan, patient=plan.consultation.patient)
     return plan
 
 
@@ -231,6 +239,7 @@ def plan_share(*, user, plan, link_url, email=False):
         )
         link.emailed_to = patient.email
         link.save(update_fields=["emailed_to"])
+    audit("share", plan, patient=patient)
     return link, token
 
 
@@ -239,6 +248,7 @@ def plan_share_link_revoke(*, user, link):
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), user
         link.save(update_fields=["revoked_at", "revoked_by"])
+        audit("revoke_link", link.plan, patient=link.plan.consultation.patient)
     return link
 
 
@@ -259,13 +269,18 @@ def plan_link_check_date_of_birth(*, link, date_of_birth):
     """
     link = PlanShareLink.objects.select_for_update().get(pk=link.pk)
     now = timezone.now()
+    patient = link.plan.consultation.patient
+    who = f"patient link #{link.pk}"
     if link.state(now) == "locked":
+        audit("verify", link.plan, patient=patient, actor_label=who,
+              outcome=AuditEvent.Outcome.DENIED)
         return DateOfBirthCheck.LOCKED, 0
     if link.next_attempt_at and link.next_attempt_at > now:
         return DateOfBirthCheck.WAIT, math.ceil((link.next_attempt_at - now).total_seconds())
-    if date_of_birth == link.plan.consultation.patient.date_of_birth:
+    if date_of_birth == patient.date_of_birth:
         link.failed_attempts, link.next_attempt_at, link.last_opened_at = 0, None, now
         link.save(update_fields=["failed_attempts", "next_attempt_at", "last_opened_at"])
+        audit("verify", link.plan, patient=patient, actor_label=who)
         return DateOfBirthCheck.ACCEPTED, 0
     link.failed_attempts += 1
     if link.failed_attempts >= settings.PLAN_LINK_MAX_ATTEMPTS:
@@ -274,6 +289,8 @@ def plan_link_check_date_of_birth(*, link, date_of_birth):
         delay = settings.PLAN_LINK_RETRY_SECONDS * 2 ** (link.failed_attempts - 1)
         link.next_attempt_at = now + datetime.timedelta(seconds=delay)
     link.save(update_fields=["failed_attempts", "locked_at", "next_attempt_at"])
+    audit("verify", link.plan, patient=patient, actor_label=who,
+          outcome=AuditEvent.Outcome.DENIED)
     return (DateOfBirthCheck.LOCKED if link.locked_at else DateOfBirthCheck.WRONG), 0
 
 
@@ -287,6 +304,8 @@ def plan_accept_by_patient(*, link):
     plan.status, plan.accepted_at, plan.accepted_by = (TreatmentPlan.Status.ACCEPTED,
                                                        timezone.now(), None)
     plan.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
+    audit("accept", plan, patient=plan.consultation.patient,
+          actor_label=f"patient link #{link.pk}")
     return plan
 
 
@@ -296,6 +315,8 @@ def plan_question_ask(*, link, message):
     if not message:
         raise PlanRuleError(_("Write your question first."), field="message")
     question = PlanQuestion.objects.create(plan=link.plan, message=message[:4000])
+    audit("question", link.plan, patient=link.plan.consultation.patient,
+          actor_label=f"patient link #{link.pk}")
     clinic = link.plan.consultation.patient.clinic
     if clinic.email:
         send_mail(

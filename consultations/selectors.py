@@ -10,7 +10,8 @@ from django.db.models import Max, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from clinic.models import StaffMembership
+from clinic.audit import audit
+from clinic.models import AuditEvent, StaffMembership
 from consultations.intake import DatedQuestionFacts, IntakeCatalogue, intake_from_consultation
 from consultations.models import (
     ConditionAnswer,
@@ -71,14 +72,22 @@ def patient_list(*, user, query=""):
         if len(digits) >= 3:
             match |= Q(phone_digits__contains=digits)
         patients = patients.filter(match)
+    audit("list", object_type="patient")
     return patients.annotate(last_consultation=Max("consultations__consultation_date")).order_by(
         "full_name", "date_of_birth", "id")
+
+
+def denied(object_type, pk):
+    """Record a refused read, then answer as if nothing were there."""
+    audit("view", object_type=object_type, object_id=pk, outcome=AuditEvent.Outcome.DENIED)
+    return Http404()
 
 
 def patient_get(*, user, pk):
     patient = _clinic_patients(user).filter(pk=pk).first()
     if patient is None:
-        raise Http404
+        raise denied("patient", pk)
+    audit("view", patient, patient=patient)
     return patient
 
 
@@ -110,7 +119,8 @@ def consultation_get(*, user, pk):
         .first()
     )
     if consultation is None:
-        raise Http404
+        raise denied("consultation", pk)
+    audit("view", consultation, patient=consultation.patient)
     return consultation
 
 
@@ -197,7 +207,8 @@ def plan_get(*, user, pk):
         .first()
     )
     if plan is None:
-        raise Http404
+        raise denied("treatmentplan", pk)
+    audit("view", plan, patient=plan.consultation.patient)
     return plan
 
 

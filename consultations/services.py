@@ -15,6 +15,7 @@ from consultations.models import (
     DatedAnswer,
     Patient,
 )
+from clinic.audit import audit
 from consultations.selectors import user_clinic_id
 from treatments.models import Concern, Condition, DatedQuestion
 
@@ -41,11 +42,13 @@ def patient_save(*, user, data, patient=None):
     clinic_id = user_clinic_id(user)
     if clinic_id is None or (patient is not None and patient.clinic_id != clinic_id):
         raise NotYourClinic
+    action = "update" if patient is not None else "create"
     patient = patient or Patient(clinic_id=clinic_id, created_by=user)
     for field, value in data.items():
         setattr(patient, field, value)
     patient.full_clean()
     patient.save()
+    audit(action, patient, patient=patient)
     return patient
 
 
@@ -115,6 +118,8 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
         answers=answers,
         changes=_changed_keys(previous.answers if previous else {}, answers),
     )
+    audit("submit" if submit else ("create" if consultation.version == 1 else "update"),
+          consultation, patient=patient)
     return consultation
 
 

@@ -17,6 +17,14 @@ def collected_static(tmp_path_factory):
         yield root
 
 
+@pytest.fixture(autouse=True)
+def plain_http_test_server(settings):
+    """The test client speaks plain HTTP and signs staff in without a TOTP code; the tests of
+    those protections turn them back on."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.REQUIRE_TWO_FACTOR = False
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test starts from a database holding the shipped catalogue."""

@@ -3,7 +3,7 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from consultations.models import Consultation, Patient, TreatmentPlan
@@ -20,8 +20,10 @@ def test_loads_staff_and_patients_and_can_run_again(monkeypatch):
 
     assert "username: clinician" in out.getvalue()
     assert "a-long-demo-password" in out.getvalue()
-    assert authenticate(username="clinician", password="a-long-demo-password")
-    assert authenticate(username="catalogue-admin", password="a-long-demo-password").is_staff
+    clinician = User.objects.get(username="clinician")
+    admin = User.objects.get(username="catalogue-admin")
+    assert clinician.check_password("a-long-demo-password")
+    assert admin.check_password("a-long-demo-password") and admin.is_staff
     assert Patient.objects.count() == 5
     assert Consultation.objects.filter(status="submitted").count() == 4
     assert Consultation.objects.filter(status="draft").count() == 1
@@ -35,7 +37,7 @@ def test_loads_staff_and_patients_and_can_run_again(monkeypatch):
 def test_demo_intakes_show_the_conflict_policies(client, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "a-long-demo-password")
     call_command("load_demo", stdout=StringIO())
-    client.login(username="clinician", password="a-long-demo-password")
+    client.force_login(User.objects.get(username="clinician"))
     priya = Consultation.objects.get(patient__full_name="Priya Nair")
 
     notices = client.get(f"/consultations/{priya.pk}/").context["notices"]
