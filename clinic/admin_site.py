@@ -3,6 +3,7 @@ from functools import wraps
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from clinic.roles import CATALOGUE_ADMIN, user_has_role
@@ -39,6 +40,9 @@ class ClinicAdminSite(admin.AdminSite):
         return guarded
 
     def login(self, request, extra_context=None):
+        """Signing in happens on the app's own page (with its lockout and two-step check)."""
         if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect("admin:index")
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next", "/admin/"))

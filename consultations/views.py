@@ -75,7 +75,7 @@ class PatientFormView(PermissionRequiredMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.patient = None
-        if request.user.is_authenticated and "pk" in kwargs:
+        if "pk" in kwargs and request.user.has_perms(self.get_permission_required()):
             self.patient = selectors.patient_get(user=request.user, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 PHOTOTYPES = ["I", "II", "III", "IV", "V", "VI"]
@@ -512,6 +513,9 @@ class Treatment(CodedRecord):
             ) % {"min": self.downtime_min_days, "max": self.downtime_max_days}
         if errors:
             raise ValidationError(errors)
+
+    def get_absolute_url(self):
+        return reverse("treatments:treatment-detail", args=[self.code])
 
     def phototype_suitability(self, phototype):
         """'suitable', 'caution', 'excluded' or 'unknown' for one phototype."""
