@@ -36,19 +36,22 @@ class RequestContextMiddleware:
         return response
 
 
-class ClinicCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF protection, with one allowance for the patient plan pages.
+class PatientPageOriginMiddleware:
+    """Lets the patient plan pages' own forms through Django's CSRF origin check.
 
-    Those pages send no referrer (their address holds the patient's token), and browsers
-    then send "Origin: null" with the page's own forms. For those pages the CSRF token
-    (cookie and form field, both needed) is what proves the form is ours; everywhere else
-    the origin must match as usual.
+    Those pages send no referrer (their address holds the patient's token), so browsers
+    send "Origin: null" with the page's own forms. For those pages only, a null origin is
+    read as the site's own; Django's CsrfViewMiddleware, next in line, still requires the
+    CSRF token (cookie and form field), which is what proves the form is ours.
     """
 
-    def _origin_verified(self, request):
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         if request.META.get("HTTP_ORIGIN") == "null" and request.path.startswith(PATIENT_PAGES):
-            return True
-        return super()._origin_verified(request)
+            request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
+        return self.get_response(request)
 
 
 def url_name(request):

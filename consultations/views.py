@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from clinic.middleware import PENDING_INTAKE
 from consultations import selectors
 from consultations.forms import (
     IntakeForm,
@@ -138,8 +140,30 @@ class IntakeView(PermissionRequiredMixin, FormView):
 
     def get_form_kwargs(self):
         self.catalogue = selectors.intake_catalogue()
-        return {**super().get_form_kwargs(), "catalogue": self.catalogue,
-                "patient": self.patient, "submitting": self.submitting}
+        kwargs = {**super().get_form_kwargs(), "catalogue": self.catalogue,
+                  "patient": self.patient, "submitting": self.submitting}
+        kept = self.kept_answers()
+        if kept is not None:
+            kwargs["data"] = kept
+            messages.warning(self.request, _(
+                "Your session ended while you were filling this in. We kept the answers you "
+                "submitted: check them, then save."))
+        return kwargs
+
+    def kept_answers(self):
+        """Answers submitted here after the session had expired, offered back once."""
+        if self.request.method != "GET":
+            return None
+        kept = self.request.session.get(PENDING_INTAKE)
+        if not kept or kept["path"] != self.request.path or kept["user"] not in (
+                None, self.request.user.pk):
+            return None
+        del self.request.session[PENDING_INTAKE]
+        data = QueryDict(mutable=True)
+        for key, values in kept["data"].items():
+            if key != "csrfmiddlewaretoken":
+                data.setlist(key, values)
+        return data
 
     def get_initial(self):
         if self.consultation is not None:
