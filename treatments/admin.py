@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.text import capfirst
@@ -59,6 +60,7 @@ class AuditedAdmin(admin.ModelAdmin):
     button shows the catalogue's own change records, field by field."""
 
     object_history_template = "admin/treatments/change_history.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         catalogue_record_save(actor=request.user, instance=obj, changes=form_changes(form),
