@@ -98,6 +98,7 @@ class IntakeForm(forms.Form):
     }
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     consultation_date = forms.DateField(label=_("Consultation date"), widget=DateInput())
     skin_type = forms.ChoiceField(label=_("Skin type"), required=False,
                                   choices=blank(_("Not recorded")) + Consultation.SkinType.choices)

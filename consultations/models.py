@@ -82,6 +82,10 @@ class Consultation(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False,
+        help_text=_("Sent with the new-intake form, so a repeated submission (a double "
+                    "click, a resend) finds this consultation instead of making another."))
 
     skin_type = models.CharField(_("skin type"), max_length=20, choices=SkinType.choices,
                                  blank=True)

@@ -3,7 +3,7 @@ keeps the history, so the web pages, the demo loader and tests behave identicall
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,18 +72,26 @@ def _changed_keys(before, after):
 
 @transaction.atomic
 def consultation_save(*, user, patient, answers, submit, consultation=None,
-                      expected_version=None):
+                      expected_version=None, submission_key=None):
     """Save an intake as a draft or submit it, and record the revision.
 
     `answers` is the plain data IntakeForm.answers() gives. When `consultation` is given,
     `expected_version` must be the version the editor opened: if anyone saved since, the
-    save is refused with IntakeEditConflict and nothing is written.
+    save is refused with IntakeEditConflict and nothing is written. A new intake carries
+    `submission_key`: sending the same form twice returns the consultation saved the first
+    time (two at once: the database's unique key lets only one through).
     """
     if patient.clinic_id != user_clinic_id(user):
         raise NotYourClinic
     now = timezone.now()
+    if consultation is None and submission_key is not None:
+        repeated = Consultation.objects.filter(submission_key=submission_key,
+                                               patient=patient).first()
+        if repeated is not None:
+            return repeated  # the same form sent again: it was saved the first time
     if consultation is None:
-        consultation = Consultation(patient=patient, clinician=user, version=1)
+        consultation = Consultation(patient=patient, clinician=user, version=1,
+                                    submission_key=submission_key)
     else:
         if consultation.patient_id != patient.pk:
             raise NotYourClinic
@@ -103,7 +111,15 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
         consultation.status = Consultation.Status.SUBMITTED
         consultation.submitted_at = consultation.submitted_at or now
     consultation.updated_by = user
-    consultation.save()
+    if consultation.pk is None and submission_key is not None:
+        try:
+            with transaction.atomic():
+                consultation.save()
+        except IntegrityError:
+            # The same form, sent twice at the same moment: the other one was saved.
+            return Consultation.objects.get(submission_key=submission_key)
+    else:
+        consultation.save()
 
     _replace_answers(consultation, answers)
 

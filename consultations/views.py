@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -168,7 +170,7 @@ class IntakeView(PermissionRequiredMixin, FormView):
     def get_initial(self):
         if self.consultation is not None:
             return intake_initial(self.consultation)
-        return {"consultation_date": timezone.localdate()}
+        return {"submission_key": uuid.uuid4(), "consultation_date": timezone.localdate()}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, consultation=self.consultation,
@@ -184,6 +186,7 @@ class IntakeView(PermissionRequiredMixin, FormView):
                 user=self.request.user, patient=self.patient, answers=form.answers(),
                 submit=self.submitting, consultation=self.consultation,
                 expected_version=form.cleaned_data.get("version"),
+                submission_key=form.cleaned_data.get("submission_key"),
             )
         except IntakeEditConflict as conflict:
             current = conflict.consultation

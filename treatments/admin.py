@@ -376,7 +376,8 @@ class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
                    ("treatment", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["treatment__code", "treatment__name", "condition__code",
                      "condition__label", "rationale"]
-    autocomplete_fields = ["treatment", "condition", "sources"]
+    # Plain lists for the treatment and condition (a few dozen each); sources are searched.
+    autocomplete_fields = ["sources"]
     list_select_related = ["treatment", "condition", "basis"]
 
 

@@ -335,3 +335,25 @@ def test_the_intake_pages_run_a_constant_number_of_queries(client_as, clinician,
             condition_epilepsy="yes", concern_melasma="mild"))
 
     assert counts() == before
+
+
+class TestRepeatedSubmission:
+    def test_the_same_form_sent_twice_makes_one_consultation(self, client_as, clinician,
+                                                             patient):
+        client = client_as(clinician)
+        key = client.get(new_url(patient)).context["form"]["submission_key"].value()
+        data = complete_intake(submission_key=str(key))
+
+        first = client.post(new_url(patient), data)
+        second = client.post(new_url(patient), data)
+
+        assert Consultation.objects.filter(patient=patient).count() == 1
+        assert first.url == second.url == detail_url(Consultation.objects.get())
+
+    def test_each_new_form_is_its_own_submission(self, client_as, clinician, patient):
+        client = client_as(clinician)
+        for _ in range(2):
+            key = client.get(new_url(patient)).context["form"]["submission_key"].value()
+            client.post(new_url(patient), complete_intake(submission_key=str(key)))
+
+        assert Consultation.objects.filter(patient=patient).count() == 2
