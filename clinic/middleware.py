@@ -1,15 +1,19 @@
+import logging
 import time
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from clinic.request_context import new_request_id, request_context_reset, request_context_set
+
+logger = logging.getLogger(__name__)
 
 PATIENT_PAGES = "/p/"
 PENDING_INTAKE = "pending-intake"
@@ -122,3 +126,22 @@ class TwoFactorRequiredMiddleware:
                 and url_name(request) not in self.ALLOWED):
             return redirect("clinic:two-factor")
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database is unreachable (a restart, a failover), answer with a plain 503
+    page that says nothing was saved, instead of a generic error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.error("Database unavailable: %s", type(exception).__name__)
+            response = render(request, "503.html", status=503)
+            response["Retry-After"] = "10"
+            return response
+        return None

@@ -41,6 +41,10 @@ class StaffMembership(models.Model):
         return f"{self.user} @ {self.clinic}"
 
 
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
 class AuditEvent(models.Model):
     """One read or write of patient data: who, which patient, what was done to which record,
     whether it was allowed, when, from where, in which request.
@@ -72,6 +76,14 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["patient", "at"])]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditTrailIsAppendOnly("the audit trail is append-only: UPDATE refused")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("the audit trail is append-only: DELETE refused")
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} " \

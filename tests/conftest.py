@@ -1,4 +1,9 @@
 import pytest
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: their live server empties the database when each one ends."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -17,12 +22,13 @@ def collected_static(tmp_path_factory):
         yield root
 
 
-@pytest.fixture(autouse=True)
-def plain_http_test_server(settings):
-    """The test client speaks plain HTTP and signs staff in without a TOTP code; the tests of
-    those protections turn them back on."""
-    settings.SECURE_SSL_REDIRECT = False
-    settings.REQUIRE_TWO_FACTOR = False
+@pytest.fixture(scope="session", autouse=True)
+def plain_http_test_server():
+    """The test servers speak plain HTTP and sign staff in without a TOTP code (session-wide,
+    so the browser tests' live server starts that way too); the tests of those protections
+    turn them back on with the `settings` fixture."""
+    with override_settings(SECURE_SSL_REDIRECT=False, REQUIRE_TWO_FACTOR=False):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -204,3 +204,20 @@ class TestSuperuser:
 
         assert response.status_code == 200
         assert "catalogue loader" in response.content.decode()
+
+
+def test_a_database_outage_gives_a_clear_page_not_a_trace(client_as, clinician, monkeypatch):
+    from django.db import OperationalError as DbDown
+
+    def down(*args, **kwargs):
+        raise DbDown("server closed the connection unexpectedly")
+
+    client = client_as(clinician)
+    monkeypatch.setattr("consultations.selectors.patient_list", down)
+
+    response = client.get(reverse("consultations:patient-list"))
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert "not saved" in response.content.decode()
+    assert "Traceback" not in response.content.decode()

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, AuditTrailIsAppendOnly
 from consultations.models import Consultation
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from tests.consultations.intake_data import complete_intake
@@ -86,8 +86,21 @@ class TestReadsAndWritesAreRecorded:
 
 
 class TestAppendOnly:
-    def test_the_database_refuses_to_change_or_delete_an_entry(self, client_as, clinician,
-                                                               clinic):
+    def test_the_app_refuses_to_change_or_delete_an_entry(self, client_as, clinician):
+        client_as(clinician).get(reverse("consultations:patient-list"))
+        event = AuditEvent.objects.get()
+
+        event.action = "edited"
+        with pytest.raises(AuditTrailIsAppendOnly):
+            event.save()
+        with pytest.raises(AuditTrailIsAppendOnly):
+            event.delete()
+        assert AuditEvent.objects.get().action == "list"
+
+    @pytest.mark.skipif(connection.vendor != "postgresql",
+                        reason="the append-only trigger is PostgreSQL's (CI runs it there)")
+    def test_postgresql_refuses_to_change_or_delete_an_entry(self, client_as, clinician,
+                                                              clinic):
         client_as(clinician).get(reverse("consultations:patient-list"))
         event = AuditEvent.objects.get()
         table = AuditEvent._meta.db_table

@@ -1,0 +1,131 @@
+"""The product as its users use it, in a real browser."""
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
+from consultations.models import Consultation
+from tests.consultations.intake_data import complete_intake
+from tests.factories import PASSWORD, ClinicFactory, PatientFactory, UserFactory
+from treatments.models import Treatment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, base, user):
+    page.goto(f"{base}/sign-in/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit], main input[type=submit]")
+    page.wait_for_url(re.compile(r".*/(catalogue/)?$"))
+
+
+def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_page):
+    clinic = ClinicFactory(name="Harbourside Skin Clinic")
+    clinician = UserFactory(clinic=clinic, role=CLINICIAN, first_name="Mei", last_name="Lin")
+    base = live_server.url
+    page = new_page()
+    sign_in(page, base, clinician)
+
+    # Register the patient.
+    page.click("text=Register a patient")
+    page.fill("#id_full_name", "Lena Park")
+    page.fill("#id_date_of_birth", "1992-03-14")
+    page.fill("#id_email", "lena@example.com")
+    page.select_option("#id_preferred_language", "zh-hans")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Patient details saved.")
+
+    # The intake: pregnant, with acne scars.
+    page.click("text=New consultation")
+    page.select_option("#id_skin_type", "combination")
+    page.select_option("#id_fitzpatrick", "III")
+    page.select_option("#id_concern_acne_scars", "moderate")
+    page.select_option("#id_treatment_area", "full_face")
+    for radio in page.locator("input[type=radio][value=no]").all():
+        radio.check()
+    for radio in page.locator("input[type=radio][value=never]").all():
+        radio.check()
+    page.check("input[name=condition_pregnancy][value=yes]")
+    page.check("#id_history_reviewed")
+    page.click("button[name=submit]")
+    page.wait_for_selector("text=Intake submitted.")
+
+    # The recommendation: CO2 excluded because of pregnancy; silicone gel suitable.
+    page.click("main >> text=Recommendations")
+    excluded = page.locator("#excluded-CO2_FRAC")
+    assert "Pregnancy" in excluded.inner_text()
+    assert "Rules it out" in excluded.inner_text()
+    suitable = page.locator("#treatment-SILICONE_GEL")
+    assert suitable.is_visible()
+
+    # A plan with one justified caution, then shared.
+    page.click("text=Start a treatment plan")
+    plan_id = re.search(r"/plans/(\d+)/", page.url).group(1)
+    page.goto(f"{base}/plans/{plan_id}/procedures/add/?treatment=PEEL_AHA_HIGH")
+    page.fill("#id_sessions", "3")
+    page.fill("#id_interval_weeks", "4")
+    page.fill("#id_justification", "Agreed with her obstetrician: a gentle peel course.")
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector("text=Cautions accepted")
+    page.goto(f"{base}/plans/{plan_id}/procedures/add/?treatment=SILICONE_GEL")
+    page.click("form.card button[type=submit]")
+    page.click("text=Share with the patient")
+    link = page.locator("input[aria-label='Link to the plan']").input_value()
+    assert re.fullmatch(rf"{re.escape(base)}/p/[A-Za-z0-9_\-]{{43}}/", link)
+
+    # The patient opens it, confirms her date of birth, reads it in Chinese, then English.
+    patient = new_page()
+    patient.goto(link)
+    assert "Lena" not in patient.content()
+    patient.fill("#id_date_of_birth", "1992-03-14")
+    patient.click("main button[type=submit]")
+    patient.wait_for_selector("text=您的治疗方案")
+    assert "Agreed with her obstetrician" in patient.content()
+    patient.click("text=English")
+    patient.wait_for_selector("text=Your treatment plan, Lena")
+    with patient.expect_download() as download:
+        patient.click("text=Download as PDF")
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+
+def test_a_new_rule_changes_the_clinicians_recommendation(catalogue, live_server, new_page):
+    clinic = ClinicFactory(name="Harbourside Skin Clinic")
+    clinician = UserFactory(clinic=clinic, role=CLINICIAN)
+    admin = UserFactory(clinic=clinic, role=CATALOGUE_ADMIN)
+    patient = PatientFactory(clinic=clinic, date_of_birth=datetime.date(1980, 1, 1))
+    staff = Client()
+    staff.force_login(clinician)
+    staff.post(reverse("consultations:consultation-create", args=[patient.pk]),
+               complete_intake(condition_smoking="yes"))
+    url = f"{live_server.url}/consultations/{Consultation.objects.get().pk}/recommendations/"
+    gel = Treatment.objects.get(code="SILICONE_GEL")
+
+    clinician_page = new_page()
+    sign_in(clinician_page, live_server.url, clinician)
+    clinician_page.goto(url)
+    assert clinician_page.locator("#treatment-SILICONE_GEL").is_visible()
+    assert clinician_page.locator("#excluded-SILICONE_GEL").count() == 0
+
+    admin_page = new_page()
+    sign_in(admin_page, live_server.url, admin)
+    admin_page.goto(f"{live_server.url}/admin/treatments/contraindicationrule/add/")
+    admin_page.select_option("#id_treatment", label=gel.name)
+    admin_page.select_option("#id_condition", label="Smoking")
+    admin_page.select_option("#id_severity", "absolute")
+    admin_page.fill("#id_rationale", "Clinic policy: smoking delays healing under occlusion.")
+    admin_page.select_option("#id_basis", index=1)
+    admin_page.select_option("#id_confidence", "low")
+    admin_page.click("input[name=_save]")
+    admin_page.wait_for_selector("text=was added successfully")
+
+    clinician_page.reload()
+    excluded = clinician_page.locator("#excluded-SILICONE_GEL")
+    assert "Smoking" in excluded.inner_text()
+    assert "smoking delays healing" in excluded.inner_text()
+    assert clinician_page.locator("#treatment-SILICONE_GEL").count() == 0
