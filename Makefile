@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 # the safe defaults (HTTPS only, HSTS, TOTP required).
 DEMO_ENV := DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_REQUIRE_2FA=0
 
-.PHONY: run test bench-engine security-scan install install-test
+.PHONY: run test bench bench-engine faults security-scan install install-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -50,3 +50,9 @@ bench-engine: install-test
 # Static security scan of the project's code: any high-severity finding fails.
 security-scan: install-test
 	$(BIN)/bandit --quiet --recursive clinic consultations treatments --exclude '*/migrations/*' --severity-level high
+
+# Pages under load: gunicorn (2 workers) on PostgreSQL, measured with wrk (Debian's package).
+# Uses its own database, clinic_bench, on BENCH_DATABASE_URL's server (127.0.0.1 by default).
+bench: install-test
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m tests.benchmarks.http_benchmark
