@@ -204,7 +204,9 @@ def url_for(name, pattern, role, world):
              "plan": world["plan"].pk}
     for key in kwargs:
         if key == "pk":
-            owner = name.split(":")[1].split("-")[0]
+            # plan-create hangs off a consultation; other names say what their pk is.
+            owner = ("consultation" if name == "consultations:plan-create"
+                     else name.split(":")[1].split("-")[0])
             kwargs[key] = pk_of[owner]
         else:
             kwargs[key] = values[key]
