@@ -56,3 +56,7 @@ security-scan: install-test
 bench: install-test
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m tests.benchmarks.http_benchmark
+
+# Restart a private PostgreSQL twice while intakes are submitted; check nothing is lost.
+faults: install-test
+	$(BIN)/python -m tests.benchmarks.faults

@@ -2,15 +2,15 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
+from clinic.errors import DATABASE_ERRORS, database_unavailable
 from clinic.request_context import new_request_id, request_context_reset, request_context_set
 
 logger = logging.getLogger(__name__)
@@ -139,9 +139,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, DATABASE_ERRORS):
             logger.error("Database unavailable: %s", type(exception).__name__)
-            response = render(request, "503.html", status=503)
-            response["Retry-After"] = "10"
-            return response
+            return database_unavailable()
         return None

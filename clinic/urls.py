@@ -20,3 +20,5 @@ urlpatterns = [
     path("p/", include("consultations.patient_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "clinic.errors.server_error"

@@ -221,3 +221,30 @@ def test_a_database_outage_gives_a_clear_page_not_a_trace(client_as, clinician, 
     assert response["Retry-After"] == "10"
     assert "not saved" in response.content.decode()
     assert "Traceback" not in response.content.decode()
+
+
+def test_when_the_database_fails_outside_a_view_the_page_says_so(rf):
+    from django.db import OperationalError as DbDown
+
+    from clinic.errors import server_error
+
+    try:
+        raise DbDown("the database system is starting up")
+    except DbDown:
+        response = server_error(rf.get("/"))
+
+    assert response.status_code == 503
+    assert "not saved" in response.content.decode()
+
+
+def test_other_server_errors_get_the_plain_error_page(rf):
+    from clinic.errors import server_error
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    assert "boom" not in response.content.decode()

@@ -22,7 +22,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
 from consultations.models import Consultation, PlannedProcedure, PlanShareLink
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
-from consultations.services import consultation_save
 from tests.consultations.intake_data import complete_intake
 from tests.factories import PatientFactory, UserFactory
 from treatments.models import Treatment
