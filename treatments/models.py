@@ -5,6 +5,8 @@ The catalogue is data. The recommendation engine reads it and nothing in the cod
 particular treatment or condition code: a catalogue admin changes a rule here, not in Python.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -884,3 +886,15 @@ class TextTranslation(CatalogueRecord):
             raise ValidationError({"field": _(
                 "This record has no translatable field %(field)s; choose one of: %(allowed)s."
             ) % {"field": self.field, "allowed": ", ".join(allowed)}})
+
+
+class CatalogueState(models.Model):
+    """One row whose token changes with every change to the catalogue, so that a process can
+    keep the catalogue as the engine reads it and know, in one query, whether it is current.
+    Random tokens rather than a counter: a rolled-back change can never be mistaken for a
+    later one."""
+
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("catalogue state")

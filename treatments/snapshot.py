@@ -2,6 +2,7 @@
 
 from django.db.models import Max, Prefetch
 
+from treatments.catalogue_state import catalogue_token
 from treatments.engine import (
     CatalogueSnapshot,
     ConditionFacts,
@@ -83,7 +84,21 @@ def active_treatments():
     )
 
 
+_cached = {"token": None, "snapshot": None}
+
+
 def catalogue_snapshot():
+    """The catalogue as the engine reads it: rebuilt when the catalogue's token has moved
+    (one query to check), else the copy this process already holds."""
+    token = catalogue_token()
+    if token is not None and token == _cached["token"]:
+        return _cached["snapshot"]
+    snapshot = catalogue_snapshot_build()
+    _cached.update(token=token, snapshot=snapshot)
+    return snapshot
+
+
+def catalogue_snapshot_build():
     """The catalogue as the engine reads it, in a constant number of queries."""
     conditions = {
         condition.code: ConditionFacts(

@@ -1,0 +1,41 @@
+"""Knowing whether the catalogue changed: every save, delete or link change of a catalogue
+record gives the catalogue a new random token (in the same transaction as the change).
+`catalogue_snapshot` rebuilds the engine's copy only when the token moved, so pages stay
+current without re-reading 300 rules on every request.
+
+Writing to catalogue tables with QuerySet.update() bypasses the signals: call
+`catalogue_changed()` after such a write.
+"""
+
+import uuid
+
+from django.apps import apps
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from treatments.models import CatalogueState
+
+UNTRACKED = {"cataloguechange", "cataloguestate"}
+
+
+def catalogue_changed(**kwargs):
+    updated = CatalogueState.objects.filter(pk=1).update(token=uuid.uuid4())
+    if not updated:
+        CatalogueState.objects.create(pk=1)
+
+
+def catalogue_token():
+    """The catalogue's current token, or None where the row is missing (then nothing is
+    cached)."""
+    return CatalogueState.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+def catalogue_signals_connect():
+    for model in apps.get_app_config("treatments").get_models():
+        if model._meta.model_name in UNTRACKED:
+            continue
+        post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-save-{model}")
+        post_delete.connect(catalogue_changed, sender=model,
+                            dispatch_uid=f"catalogue-delete-{model}")
+        for field in model._meta.many_to_many:
+            m2m_changed.connect(catalogue_changed, sender=field.remote_field.through,
+                                dispatch_uid=f"catalogue-m2m-{field.remote_field.through}")
