@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from clinic.admin_site import HistoryAdmin
 from clinic.models import AuditEvent, Clinic, StaffMembership
 
 
@@ -33,7 +34,7 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(HistoryAdmin):
     """The audit trail: browse and filter, never change (the database refuses it too)."""
 
     list_display = ["at", "actor_label", "action", "object_type", "object_id", "patient",
@@ -42,13 +43,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "request_id", "object_id", "=patient__id"]
     date_hierarchy = "at"
     list_select_related = ["patient"]
-    readonly_fields = [field.name for field in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -46,3 +46,20 @@ class ClinicAdminSite(admin.AdminSite):
                 return redirect("admin:index")
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next", "/admin/"))
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """For records the app writes as history (catalogue changes, the audit trail): they can
+    be browsed and filtered, never added, changed or deleted by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

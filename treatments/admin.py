@@ -13,8 +13,10 @@ from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from clinic.admin_site import HistoryAdmin
 from treatments.models import (
     PHOTOTYPES,
+    TRANSLATABLE_FIELDS,
     AftercareStep,
     CatalogueChange,
     Concern,
@@ -33,13 +35,16 @@ from treatments.models import (
     PihRisk,
     PreTreatmentRequirement,
     Requirement,
-    TRANSLATABLE_FIELDS,
     TextTranslation,
     Treatment,
     TreatmentArea,
     TreatmentCategory,
 )
-from treatments.services import catalogue_record_delete, catalogue_record_save, change_value
+from treatments.services import (
+    catalogue_record_delete,
+    catalogue_record_save,
+    change_value,
+)
 
 
 def form_changes(form):
@@ -415,20 +420,10 @@ class TextTranslationAdmin(AuditedAdmin):
 
 
 @admin.register(CatalogueChange)
-class CatalogueChangeAdmin(admin.ModelAdmin):
+class CatalogueChangeAdmin(HistoryAdmin):
     """The change history itself: readable, never editable."""
 
     list_display = ["at", "actor_label", "action", "model", "object_repr", "treatment_code"]
     list_filter = ["action", "model", "actor_label"]
     search_fields = ["object_repr", "treatment_code", "actor_label"]
     date_hierarchy = "at"
-    readonly_fields = [f.name for f in CatalogueChange._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
