@@ -247,6 +247,7 @@ class AttachedRequirement:
     reason: str
     timing: str = ""
     key: str = ""
+    triggers: tuple = ()  # the condition or concern codes that called for it
 
 
 @dataclass(frozen=True)
@@ -365,26 +366,25 @@ def phototype_flags(treatment, phototype):
 def requirement_applies(requirement, intake, conditions, concerns):
     """Decision rule 5: a step applies to everyone, or when the patient has one of its
     conditions or concerns, a phototype in its range (an unknown type matches), or a
-    treatment area it names. Returns the reason, or "" when it does not apply."""
+    treatment area it names. Returns the reason and the condition or concern codes that
+    triggered it, or ("", ()) when it does not apply."""
     if requirement.applies_to_all:
-        return "every patient"
-    matched = sorted(requirement.conditions & conditions)
-    if matched:
-        return ", ".join(matched)
-    matched = sorted(requirement.concerns & concerns)
-    if matched:
-        return ", ".join(matched)
+        return "every patient", ()
+    for present in (requirement.conditions & conditions, requirement.concerns & concerns):
+        matched = tuple(sorted(present))
+        if matched:
+            return ", ".join(matched), matched
     if requirement.phototype_from:
         low = PHOTOTYPES.index(requirement.phototype_from)
         high = PHOTOTYPES.index(requirement.phototype_to or requirement.phototype_from)
         if intake.fitzpatrick not in PHOTOTYPES:
-            return f"phototype unknown (step applies to types {requirement.phototype_from}-" \
-                   f"{requirement.phototype_to})"
+            return (f"phototype unknown (step applies to types {requirement.phototype_from}-"
+                    f"{requirement.phototype_to})"), ()
         if low <= PHOTOTYPES.index(intake.fitzpatrick) <= high:
-            return f"phototype {intake.fitzpatrick}"
+            return f"phototype {intake.fitzpatrick}", ()
     if intake.treatment_area and intake.treatment_area in requirement.areas:
-        return f"treatment area {intake.treatment_area}"
-    return ""
+        return f"treatment area {intake.treatment_area}", ()
+    return "", ()
 
 
 def depth_points(depth_rank, severity):
@@ -421,12 +421,12 @@ def evaluate(treatment, intake, conditions, concern_severity):
     concern_codes = frozenset(concern_severity)
     requirements = {}
     for requirement in treatment.requirements:
-        reason = requirement_applies(requirement, intake, conditions, concern_codes)
+        reason, triggers = requirement_applies(requirement, intake, conditions, concern_codes)
         if not reason:
             continue
         attached = AttachedRequirement(requirement.code, requirement.label,
                                        requirement.strength, reason, requirement.timing,
-                                       requirement.key)
+                                       requirement.key, triggers)
         earlier = requirements.get(requirement.code)
         # The same step attached twice (say, required with a history and recommended for
         # everyone) is listed once, at its strongest.

@@ -68,6 +68,17 @@ class TestRecommendationPage:
         assert "Subcision" in page.split('id="referrals"')[1].split("</section>")[0]
         assert "unsure" in page.split('id="policy-notes"')[1].split("</section>")[0]
 
+    def test_requirements_name_the_answer_that_called_for_them(self, client_as, clinician,
+                                                               patient):
+        consultation = submit(client_as(clinician), patient,
+                              condition_herpes_simplex_history="yes")
+
+        page = client_as(clinician).get(recommendations_url(consultation)).content.decode()
+
+        assert "Antiviral" in page
+        assert "because herpes_simplex_history" not in page
+        assert "because History of herpes simplex" in page
+
     def test_score_parts_are_shown(self, client_as, clinician, pregnant_with_scars):
         page = client_as(clinician).get(recommendations_url(pregnant_with_scars)
                                         ).content.decode()
