@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from consultations.selectors import consultation_get_for_link, consultation_recommendation
+from consultations.selectors import consultation_recommendation, consultation_with_answers
 from treatments.models import (
     AftercareStep,
     Concern,
@@ -59,7 +59,7 @@ def merged_timeline(steps_by_treatment, translate):
 
 
 def patient_plan_page(plan, language):
-    consultation = consultation_get_for_link(plan)
+    consultation = consultation_with_answers(plan.consultation)
     recommendation = consultation_recommendation(consultation)
     results = {result.code: result for result in recommendation.treatments}
     procedures = list(plan.procedures.all())

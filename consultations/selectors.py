@@ -104,18 +104,32 @@ def _clinic_consultations(user):
     return Consultation.objects.filter(patient__clinic_id=clinic_id)
 
 
+def answers_prefetched():
+    """The answers an intake is read from, each with the catalogue record it answers."""
+    return (
+        Prefetch("concerns", queryset=ConsultationConcern.objects.select_related("concern")),
+        Prefetch("condition_answers",
+                 queryset=ConditionAnswer.objects.select_related("condition")),
+        Prefetch("dated_answers", queryset=DatedAnswer.objects.select_related("question")),
+    )
+
+
+def consultation_with_answers(consultation):
+    """The consultation with its answers loaded (as it is when they already are), so that
+    reading the intake costs a fixed number of queries."""
+    if "condition_answers" in getattr(consultation, "_prefetched_objects_cache", {}):
+        return consultation
+    return (Consultation.objects.filter(pk=consultation.pk).select_related("patient__clinic")
+            .prefetch_related(*answers_prefetched()).get())
+
+
 def consultation_get(*, user, pk):
     """One consultation of the user's clinic with all its answers, or 404."""
     consultation = (
         _clinic_consultations(user)
         .filter(pk=pk)
         .select_related("patient", "clinician", "updated_by")
-        .prefetch_related(
-            Prefetch("concerns", queryset=ConsultationConcern.objects.select_related("concern")),
-            Prefetch("condition_answers",
-                     queryset=ConditionAnswer.objects.select_related("condition")),
-            Prefetch("dated_answers", queryset=DatedAnswer.objects.select_related("question")),
-        )
+        .prefetch_related(*answers_prefetched())
         .first()
     )
     if consultation is None:
@@ -177,7 +191,8 @@ def consultation_notices(consultation, catalogue=None):
     """The conflict-policy notices for a consultation's current answers, each naming the
     policy the engine will apply."""
     catalogue = catalogue or intake_catalogue()
-    return normalise(intake_from_consultation(consultation, catalogue), catalogue_snapshot()).notes
+    intake = intake_from_consultation(consultation_with_answers(consultation), catalogue)
+    return normalise(intake, catalogue_snapshot()).notes
 
 
 def consultation_recommendation(consultation, catalogue=None, snapshot=None):
@@ -185,7 +200,8 @@ def consultation_recommendation(consultation, catalogue=None, snapshot=None):
     catalogue: always computed afresh, never a stored copy."""
     catalogue = catalogue or intake_catalogue()
     snapshot = snapshot or catalogue_snapshot()
-    return recommend(intake_from_consultation(consultation, catalogue), snapshot)
+    intake = intake_from_consultation(consultation_with_answers(consultation), catalogue)
+    return recommend(intake, snapshot)
 
 
 def consultation_plans(consultation):
@@ -197,13 +213,17 @@ def patient_plans(patient):
             .select_related("consultation").order_by("-created_at", "-id"))
 
 
+def procedures_prefetched(lookup):
+    return Prefetch(lookup, queryset=PlannedProcedure.objects.select_related(
+        "treatment__category", "justified_by"))
+
+
 def plan_get(*, user, pk):
     """One plan of the user's clinic with its procedures, or 404."""
     plan = (
         TreatmentPlan.objects.filter(pk=pk, consultation__in=_clinic_consultations(user))
         .select_related("consultation__patient", "created_by", "reviewed_by")
-        .prefetch_related(Prefetch("procedures", queryset=PlannedProcedure.objects
-                                   .select_related("treatment__category", "justified_by")))
+        .prefetch_related(procedures_prefetched("procedures"))
         .first()
     )
     if plan is None:
@@ -237,22 +257,7 @@ def plan_for_link(token_hash):
     return (
         PlanShareLink.objects.filter(token_hash=token_hash)
         .select_related("plan__consultation__patient__clinic")
-        .prefetch_related(Prefetch("plan__procedures", queryset=PlannedProcedure.objects
-                                   .select_related("treatment__category", "justified_by")))
+        .prefetch_related(procedures_prefetched("plan__procedures"))
         .first()
     )
 
-
-def consultation_get_for_link(plan):
-    """A plan's consultation with its answers, for the patient's own plan page."""
-    return (
-        Consultation.objects.filter(pk=plan.consultation_id)
-        .select_related("patient__clinic")
-        .prefetch_related(
-            Prefetch("concerns", queryset=ConsultationConcern.objects.select_related("concern")),
-            Prefetch("condition_answers",
-                     queryset=ConditionAnswer.objects.select_related("condition")),
-            Prefetch("dated_answers", queryset=DatedAnswer.objects.select_related("question")),
-        )
-        .get()
-    )

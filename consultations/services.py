@@ -122,6 +122,8 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
         consultation.save()
 
     _replace_answers(consultation, answers)
+    # Answers read before this save (prefetched with the consultation) are now out of date.
+    getattr(consultation, "_prefetched_objects_cache", {}).clear()
 
     previous = consultation.revisions.order_by("-version").first() if consultation.pk else None
     ConsultationRevision.objects.create(

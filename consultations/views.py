@@ -199,9 +199,7 @@ class IntakeView(PermissionRequiredMixin, FormView):
             return self.render_to_response(self.get_context_data(form=form, conflict=current))
         except NotYourClinic:
             raise PermissionDenied from None
-        notices = selectors.consultation_notices(
-            selectors.consultation_get(user=self.request.user, pk=consultation.pk),
-            self.catalogue)
+        notices = selectors.consultation_notices(consultation, self.catalogue)
         saved = _("Intake submitted.") if not consultation.is_draft else _("Draft saved.")
         if notices:
             saved += " " + ngettext("%(count)d notice needs your attention.",

@@ -250,6 +250,16 @@ class TestNotices:
         assert "Answers that need attention" in page
         assert "1 notice needs your attention." in page
 
+    def test_an_edit_is_checked_against_its_new_answers(self, client_as, clinician, patient):
+        consultation = submit_new(client_as(clinician), patient)
+
+        response = client_as(clinician).post(
+            edit_url(consultation),
+            complete_intake(version="1", condition_diabetes_controlled="yes",
+                            condition_diabetes_uncontrolled="yes"), follow=True)
+
+        assert "1 notice needs your attention." in response.content.decode()
+
     def test_a_clean_intake_has_no_notice(self, client_as, clinician, patient):
         response = client_as(clinician).post(new_url(patient), complete_intake(), follow=True)
 
