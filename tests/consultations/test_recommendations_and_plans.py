@@ -358,3 +358,15 @@ class TestStalePlans:
             self.plan_page(client, planned)
 
         assert len(four) == len(one)
+
+
+def test_recomputing_a_plans_flags_reads_the_answers_in_a_fixed_number_of_queries(
+        client_as, clinician, patient, django_assert_max_num_queries):
+    from consultations.selectors import consultation_recommendation
+
+    consultation = submit(client_as(clinician), patient)
+    consultation_recommendation(consultation)  # the catalogue copy is now current
+    fresh = Consultation.objects.get(pk=consultation.pk)  # as a plan's consultation is
+
+    with django_assert_max_num_queries(10):
+        consultation_recommendation(fresh)
