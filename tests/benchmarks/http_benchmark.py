@@ -78,6 +78,7 @@ def generate(patients=1000, consultations=3000):
     from consultations.selectors import intake_catalogue
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))
     clinic = Clinic.objects.create(name="Benchmark Clinic", phone="+44 20 0000 0000")
     user = User.objects.create_user("bench-clinician", password="bench-password-12345",
@@ -115,7 +116,7 @@ def staff_cookie(user):
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session["signed-in-at"] = session["last-activity"] = time.time()
     session.create()
