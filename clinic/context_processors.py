@@ -1,7 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import StaffMembership
-from clinic.roles import ROLE_LABELS, user_roles
+from clinic.roles import ROLE_LABELS, staff_membership, user_roles
 
 
 def staff_context(request):
@@ -9,7 +8,7 @@ def staff_context(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    membership = StaffMembership.objects.select_related("clinic").filter(user=user).first()
+    membership = staff_membership(user)
     roles = [ROLE_LABELS[role] for role in user_roles(user)]
     if user.is_superuser and not roles:
         roles = [_("Superuser")]

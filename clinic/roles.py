@@ -6,7 +6,10 @@ Changing what a role may do is a change to this table, reviewed like code.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
+
+from clinic.backends import user_group_names
 
 CLINICIAN = "Clinician"
 CATALOGUE_ADMIN = "Catalogue admin"
@@ -68,11 +71,20 @@ def roles_sync_after_migrate(sender, **kwargs):
     roles_sync()
 
 
+def staff_membership(user):
+    """The signed-in person's membership of a clinic (with the clinic), or None. Read with
+    the account on each request (clinic.backends), so asking costs nothing more."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.membership
+    except ObjectDoesNotExist:
+        return None
+
+
 def user_roles(user):
     """The role names a user holds, in a stable order."""
-    if not user.is_authenticated:
-        return []
-    names = {group.name for group in user.groups.all()}
+    names = user_group_names(user)
     return [role for role in ROLE_PERMISSIONS if role in names]
 
 

@@ -6,12 +6,13 @@ consultation from the URL goes through these functions, which answer 404 for any
 
 import datetime
 
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from clinic.audit import audit
-from clinic.models import AuditEvent, StaffMembership
+from clinic.models import AuditEvent
+from clinic.roles import staff_membership
 from consultations.intake import DatedQuestionFacts, IntakeCatalogue, intake_from_consultation
 from consultations.models import (
     ConditionAnswer,
@@ -31,13 +32,8 @@ from treatments.snapshot import catalogue_snapshot
 
 def user_clinic_id(user):
     """The clinic a staff member works for, or None (superusers without one see nothing)."""
-    if not user.is_authenticated:
-        return None
-    if not hasattr(user, "_clinic_id_cache"):
-        user._clinic_id_cache = (
-            StaffMembership.objects.filter(user=user).values_list("clinic_id", flat=True).first()
-        )
-    return user._clinic_id_cache
+    membership = staff_membership(user)
+    return membership.clinic_id if membership else None
 
 
 def _clinic_patients(user):
