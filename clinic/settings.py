@@ -113,6 +113,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rendered recommendations and patient plans are kept (clinic.fragments) in each server
+# process's own memory by default, so the health information in them stays in that process.
+# A shared cache (DJANGO_CACHE_URL, e.g. redis://...) must be as private as the database.
+CACHES = {
+    "default": env.cache("DJANGO_CACHE_URL", default="locmemcache://clinic"),
+}
+CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
+FRAGMENT_CACHE_SECONDS = env.int("DJANGO_FRAGMENT_CACHE_SECONDS", default=60 * 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

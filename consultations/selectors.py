@@ -119,19 +119,31 @@ def consultation_with_answers(consultation):
             .prefetch_related(*answers_prefetched()).get())
 
 
-def consultation_get(*, user, pk):
-    """One consultation of the user's clinic with all its answers, or 404."""
-    consultation = (
-        _clinic_consultations(user)
-        .filter(pk=pk)
-        .select_related("patient", "clinician", "updated_by")
-        .prefetch_related(*answers_prefetched())
-        .first()
-    )
-    if consultation is None:
-        raise denied("consultation", pk)
+def _consultation_audited_get(consultations, pk):
+    try:
+        consultation = consultations.get(pk=pk)
+    except Consultation.DoesNotExist:
+        raise denied("consultation", pk) from None
     audit("view", consultation, patient=consultation.patient)
     return consultation
+
+
+def consultation_get(*, user, pk):
+    """One consultation of the user's clinic with all its answers, or 404."""
+    return _consultation_audited_get(
+        _clinic_consultations(user).select_related("patient", "clinician", "updated_by")
+        .prefetch_related(*answers_prefetched()), pk)
+
+
+def consultation_summary_get(*, user, pk):
+    """One consultation of the user's clinic with its patient, but not its answers, and the
+    id of its open draft plan if any (`open_plan_id`), or 404."""
+    open_plans = (TreatmentPlan.objects.filter(consultation=OuterRef("pk"),
+                                                status=TreatmentPlan.Status.DRAFT)
+                  .order_by("-created_at", "-id"))
+    return _consultation_audited_get(
+        _clinic_consultations(user).select_related("patient")
+        .annotate(open_plan_id=Subquery(open_plans.values("pk")[:1])), pk)
 
 
 def consultation_revisions(consultation):

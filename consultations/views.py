@@ -32,6 +32,7 @@ from consultations.plan_services import (
     plan_share_link_revoke,
     plan_status_change,
 )
+from consultations.recommendation_page import recommendation_section
 from consultations.services import (
     IntakeEditConflict,
     NotYourClinic,
@@ -39,8 +40,7 @@ from consultations.services import (
     patient_save,
 )
 from treatments.models import Treatment
-from treatments.selectors import catalogue_labels, sources_by_key, treatment_index
-from treatments.snapshot import catalogue_snapshot
+from treatments.selectors import catalogue_labels, sources_by_key
 
 
 class DashboardView(PermissionRequiredMixin, TemplateView):
@@ -247,29 +247,18 @@ def home(request):
 
 class RecommendationView(PermissionRequiredMixin, TemplateView):
     """The heart of the app: suitable procedures best first with why, cautions, exclusions
-    with the answer that caused them, refer-out options, all computed now."""
+    with the answer that caused them, refer-out options, from the current answers and
+    catalogue."""
 
     permission_required = "consultations.view_consultation"
     template_name = "consultations/recommendations.html"
 
     def get_context_data(self, **kwargs):
-        consultation = selectors.consultation_get(user=self.request.user, pk=self.kwargs["pk"])
-        snapshot = catalogue_snapshot()
-        recommendation = selectors.consultation_recommendation(consultation, snapshot=snapshot)
-        source_keys = {key for result in recommendation.treatments
-                       for flag in result.flags for key in flag.sources}
-        patient_concerns = {item.concern.code for item in consultation.concerns.all()}
+        consultation = selectors.consultation_summary_get(user=self.request.user,
+                                                          pk=self.kwargs["pk"])
         return super().get_context_data(
             consultation=consultation, patient=consultation.patient,
-            recommendation=recommendation,
-            treatments=treatment_index(result.code for result in recommendation.treatments),
-            labels=catalogue_labels(),
-            sources=sources_by_key(source_keys),
-            not_indicated=[(result, concern, reason) for result in recommendation.treatments
-                           for concern, reason in result.not_indicated_for
-                           if concern in patient_concerns],
-            open_plans=[p for p in selectors.consultation_plans(consultation) if p.is_editable],
-            **kwargs)
+            body=recommendation_section(consultation), **kwargs)
 
 
 class PlanCreateView(PermissionRequiredMixin, View):

@@ -4,6 +4,7 @@ import pytest
 def pytest_collection_modifyitems(items):
     """Browser tests last: their live server empties the database when each one ends."""
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -29,6 +30,13 @@ def plain_http_test_server():
     turn them back on with the `settings` fixture."""
     with override_settings(SECURE_SSL_REDIRECT=False, REQUIRE_TWO_FACTOR=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with no rendered page kept from another test (their database rows,
+    ids included, are rolled back and may come again)."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,10 @@ def catalogue_changed(**kwargs):
 def catalogue_token():
     """The catalogue's current token, or None where the row is missing (then nothing is
     cached)."""
-    return CatalogueState.objects.filter(pk=1).values_list("token", flat=True).first()
+    try:
+        return CatalogueState.objects.values_list("token", flat=True).get(pk=1)
+    except CatalogueState.DoesNotExist:
+        return None
 
 
 def catalogue_signals_connect():

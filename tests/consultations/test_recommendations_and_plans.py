@@ -13,6 +13,7 @@ from consultations.plan_services import (
     plan_status_change,
 )
 from tests.consultations.intake_data import complete_intake
+from tests.pages import as_read
 from tests.factories import PatientFactory, TreatmentFactory, UserFactory
 from treatments.models import ContraindicationRule, Condition, EvidenceBasis, Treatment
 from treatments.catalogue_state import catalogue_changed
@@ -102,6 +103,54 @@ class TestRecommendationPage:
 
         recommendation = client.get(recommendations_url(consultation)).context["recommendation"]
         assert "SILICONE_GEL" in [t.code for t in recommendation.excluded]
+
+    def test_seen_again_is_served_as_worked_out_without_reading_the_answers(
+            self, client_as, clinician, pregnant_with_scars, django_assert_max_num_queries):
+        client = client_as(clinician)
+        client.get(reverse("consultations:patient-list"))  # shows the "submitted" message
+        first = client.get(recommendations_url(pregnant_with_scars))
+
+        # session, account with clinic, permissions, consultation, audit entry, catalogue token
+        with django_assert_max_num_queries(6):
+            again = client.get(recommendations_url(pregnant_with_scars))
+
+        assert as_read(again) == as_read(first)
+
+    def test_an_intake_edit_shows_at_once(self, client_as, clinician, pregnant_with_scars):
+        client = client_as(clinician)
+        url = recommendations_url(pregnant_with_scars)
+        assert 'id="excluded-CO2_FRAC"' in client.get(url).content.decode()
+
+        client.post(reverse("consultations:consultation-edit", args=[pregnant_with_scars.pk]),
+                    complete_intake(version=str(pregnant_with_scars.version),
+                                    concern_acne_scars="moderate"))
+
+        page = client.get(url).content.decode()
+        assert "Worked out from intake version 2" in page
+        assert 'id="excluded-CO2_FRAC"' not in page
+        assert 'id="treatment-CO2_FRAC"' in page
+
+    def test_starting_a_plan_offers_to_add_each_suitable_procedure(
+            self, client_as, clinician, pregnant_with_scars):
+        client = client_as(clinician)
+        url = recommendations_url(pregnant_with_scars)
+        assert "Add to the draft plan" not in client.get(url).content.decode()
+
+        plan = plan_create(user=clinician, consultation=pregnant_with_scars)
+
+        page = client.get(url).content.decode()
+        add_url = reverse("consultations:plan-procedure-add", args=[plan.pk])
+        assert f'{add_url}?treatment=SILICONE_GEL' in page
+
+    def test_each_language_gets_its_own_page(self, client_as, clinician, pregnant_with_scars):
+        client = client_as(clinician)
+        url = recommendations_url(pregnant_with_scars)
+        english = client.get(url).content.decode()
+
+        chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+        assert "Suitable procedures, best first" in english
+        assert "Suitable procedures, best first" not in chinese
 
     def test_another_clinic_gets_404(self, client_as, pregnant_with_scars, other_clinic):
         outsider = UserFactory(clinic=other_clinic, role="Clinician")
