@@ -268,6 +268,20 @@ class PlannedProcedure(models.Model):
         constraints = [models.UniqueConstraint(fields=["plan", "treatment"],
                                                name="one_entry_per_treatment_in_a_plan")]
 
+    # A change to a plan's procedures is a change to the plan: its updated_at moves, which
+    # is what the patient's rendered plan is keyed on (consultations.patient_plan).
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._plan_touch()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._plan_touch()
+        return result
+
+    def _plan_touch(self):
+        TreatmentPlan.objects.filter(pk=self.plan_id).update(updated_at=timezone.now())
+
     def proposed_dates(self):
         """The session dates, from the first date and the interval."""
         if self.first_date is None:

@@ -1,12 +1,17 @@
 """What a patient reads on their plan page (and in its PDF): the plan in plain words, in
 their language, from the plan, the current recommendation and the catalogue's
-patient-facing text. Built in a constant number of queries."""
+patient-facing text. Built in a constant number of queries, and on the page kept once
+rendered (clinic.fragments) until the plan, the intake, the catalogue or the language
+changes."""
 
 from dataclasses import dataclass, field
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from clinic.fragments import cached_fragment
 from consultations.selectors import consultation_recommendation, consultation_with_answers
+from treatments.catalogue_state import catalogue_token
 from treatments.models import (
     AftercareStep,
     Concern,
@@ -58,11 +63,15 @@ def merged_timeline(steps_by_treatment, translate):
     return [rows[key] for key in sorted(rows)]
 
 
+def first_name(patient):
+    return patient.full_name.split()[0]
+
+
 def patient_plan_page(plan, language):
     consultation = consultation_with_answers(plan.consultation)
     recommendation = consultation_recommendation(consultation)
     results = {result.code: result for result in recommendation.treatments}
-    procedures = list(plan.procedures.all())
+    procedures = list(plan.procedures.select_related("treatment__category", "justified_by"))
     treatments = [p.treatment for p in procedures]
 
     concern_codes = {c for r in results.values() for c, *_rest in r.matched_concerns}
@@ -132,10 +141,23 @@ def patient_plan_page(plan, language):
         "plan": plan,
         "clinic": consultation.patient.clinic,
         "patient": consultation.patient,
-        "first_name": consultation.patient.full_name.split()[0],
+        "first_name": first_name(consultation.patient),
         "procedures": [item for item in items if not item["is_product"]],
         "products": [item for item in items if item["is_product"]],
         "before": sorted(before.values(), key=lambda entry: entry["strength"] != "required"),
         "timeline": timeline,
         "cautions": cautions,
     }
+
+
+def patient_plan_body(plan, language):
+    """The rendered plan (the part of the page shared with the PDF), for a plan read with its
+    consultation, patient and clinic (`plan_for_link`). A change to its procedures moves
+    the plan's updated_at (PlannedProcedure.save)."""
+    consultation = plan.consultation
+    built_from = (plan.pk, plan.status, plan.updated_at, consultation.version,
+                  consultation.updated_at, consultation.patient.clinic.phone, catalogue_token(),
+                  language)
+    return cached_fragment(
+        "patient-plan", built_from,
+        lambda: render_to_string("patients/_plan_body.html", patient_plan_page(plan, language)))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.audit import audit
 from clinic.models import AuditEvent
 from consultations.models import TreatmentPlan
-from consultations.patient_plan import patient_plan_page
+from consultations.patient_plan import first_name, patient_plan_body, patient_plan_page
 from consultations.plan_services import (
     DateOfBirthCheck,
     PlanRuleError,
@@ -124,12 +124,20 @@ def plan_page(request, link, token):
         return redirect("patients:plan", token=token)
     if not visit_is_confirmed(request, link):
         return date_of_birth_gate(request, link, token)
-    page = patient_plan_page(link.plan, translation.get_language())
-    audit("view", link.plan, patient=page["patient"], actor_label=f"patient link #{link.pk}")
+    audit("view", link.plan, patient=link.plan.consultation.patient,
+          actor_label=f"patient link #{link.pk}")
+    return plan_page_response(request, link, token, QuestionForm(),
+                              message=request.session.pop("patient-message", None))
+
+
+def plan_page_response(request, link, token, question_form, message=None):
+    plan = link.plan
+    patient = plan.consultation.patient
     return render(request, "patients/plan.html", {
-        **page, "token": token, "question_form": QuestionForm(), "languages": LANGUAGES,
-        "language": translation.get_language(),
-        "message": request.session.pop("patient-message", None),
+        "plan": plan, "clinic": patient.clinic, "first_name": first_name(patient),
+        "body": patient_plan_body(plan, translation.get_language()),
+        "token": token, "question_form": question_form, "message": message,
+        "languages": LANGUAGES, "language": translation.get_language(),
     })
 
 
@@ -185,10 +193,7 @@ def ask_question(request, link, token):
         plan_question_ask(link=link, message=form.cleaned_data["message"])
         request.session["patient-message"] = _("Your question has been sent to the clinic.")
         return redirect(reverse("patients:plan", kwargs={"token": token}) + "#question")
-    page = patient_plan_page(link.plan, translation.get_language())
-    return render(request, "patients/plan.html", {
-        **page, "token": token, "question_form": form, "languages": LANGUAGES,
-        "language": translation.get_language()})
+    return plan_page_response(request, link, token, form)
 
 
 @patient_page

@@ -262,10 +262,9 @@ def plan_review_needed(plan, recommendation):
 def plan_for_link(token_hash):
     """The share link with that token hash and its plan, or None. Only the patient's own
     plan can be reached from their link."""
-    return (
-        PlanShareLink.objects.filter(token_hash=token_hash)
-        .select_related("plan__consultation__patient__clinic")
-        .prefetch_related(procedures_prefetched("plan__procedures"))
-        .first()
-    )
+    try:
+        return (PlanShareLink.objects.select_related("plan__consultation__patient__clinic")
+                .get(token_hash=token_hash))
+    except PlanShareLink.DoesNotExist:
+        return None
 

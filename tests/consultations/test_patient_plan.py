@@ -8,6 +8,7 @@ import secrets
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,12 +26,18 @@ from consultations.plan_services import (
     token_hash,
 )
 from tests.consultations.intake_data import complete_intake
+from tests.pages import as_read
+from treatments.services import catalogue_record_save
 from tests.factories import PatientFactory
 from treatments.models import AftercareStep, TextTranslation, Treatment
 
 pytestmark = pytest.mark.django_db
 
 BIRTH = datetime.date(1994, 6, 2)
+
+
+def before_section(response):
+    return response.content.decode().split('id="before"')[1].split("</section>")[0]
 
 
 def link_url(token):
@@ -258,23 +265,77 @@ class TestThePage:
         assert len(labels) == len(set(labels))
         assert "When to call us" in page.content.decode()
 
-    def test_runs_a_constant_number_of_queries(self, shared, visitor, clinician):
+    def test_follows_an_intake_edit_at_once(self, shared, visitor, client_as, clinician):
         plan, token = shared
         confirm(visitor, token)
+        assert "Pigment priming" not in before_section(visitor.get(link_url(token)))
+        consultation = plan.consultation
+        tanned = consultation.consultation_date - datetime.timedelta(days=10)
+
+        client_as(clinician).post(
+            reverse("consultations:consultation-edit", args=[consultation.pk]),
+            complete_intake(version=str(consultation.version),
+                            dated_isotretinoin_last_dose="date",
+                            dated_isotretinoin_last_dose_date="2026-07-20",
+                            condition_herpes_simplex_history="yes",
+                            dated_last_tan="date", dated_last_tan_date=tanned.isoformat()))
+
+        assert "Pigment priming" in before_section(visitor.get(link_url(token)))
+
+    def test_follows_a_catalogue_edit_at_once(self, shared, visitor, catalogue_admin):
+        _plan, token = shared
+        confirm(visitor, token)
         visitor.get(link_url(token))
-        with CaptureQueriesContext(connection) as two:
-            visitor.get(link_url(token))
+        gel = Treatment.objects.get(code="SILICONE_GEL")
+        gel.patient_description = "A clear gel you smooth over the scar twice a day."
+
+        catalogue_record_save(actor=catalogue_admin, instance=gel, changes={}, created=False)
+
+        assert gel.patient_description in visitor.get(link_url(token)).content.decode()
+
+    def test_follows_a_new_clinic_phone_number(self, shared, visitor, clinic):
+        _plan, token = shared
+        confirm(visitor, token)
+        visitor.get(link_url(token))
+
+        clinic.phone = "+44 20 7946 0999"
+        clinic.save()
+
+        assert "Call the clinic on +44 20 7946 0999" in visitor.get(link_url(token)).content.decode()
+
+    def test_is_built_in_a_constant_number_of_queries(self, shared, visitor, clinician):
+        plan, token = shared
+        confirm(visitor, token)
+
+        def build():
+            cache.clear()  # nothing kept: the page is worked out afresh
+            with CaptureQueriesContext(connection) as captured:
+                response = visitor.get(link_url(token))
+            return len(captured), response
+
+        two, _response = build()
         plan.status = "draft"
         plan.save()
         plan_procedure_add(user=clinician, plan=plan,
                            treatment=Treatment.objects.get(code="REPAIR_MASK"))
         plan.status = "shared"
         plan.save()
-        with CaptureQueriesContext(connection) as three:
-            response = visitor.get(link_url(token))
+        three, response = build()
 
         assert len(response.context["products"]) == 2
-        assert len(three) == len(two)
+        assert three == two
+
+    def test_seen_again_reads_only_the_link_session_and_catalogue_state(
+            self, shared, visitor, django_assert_num_queries):
+        _plan, token = shared
+        confirm(visitor, token)
+        first = visitor.get(link_url(token))
+
+        # session, link with plan and patient, catalogue token, audit entry
+        with django_assert_num_queries(4):
+            again = visitor.get(link_url(token))
+
+        assert as_read(again) == as_read(first)
 
 
 def test_the_merged_timeline_orders_rows_and_joins_equal_days():
