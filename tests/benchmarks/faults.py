@@ -96,6 +96,7 @@ def prepare():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))
     from tests.benchmarks.http_benchmark import staff_cookie
     from clinic.models import Clinic, StaffMembership

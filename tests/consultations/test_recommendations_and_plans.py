@@ -10,6 +10,7 @@ from consultations.plan_services import (
     PlanRuleError,
     plan_create,
     plan_procedure_add,
+    plan_procedure_remove,
     plan_status_change,
 )
 from tests.consultations.intake_data import complete_intake
@@ -258,6 +259,20 @@ class TestPlanRules:
         assert plan.status == "accepted" and plan.shared_at and plan.accepted_at
         with pytest.raises(PlanRuleError, match="cannot become"):
             plan_status_change(user=clinician, plan=plan, to="withdrawn")
+
+    def test_a_change_to_its_procedures_is_a_change_to_the_plan(self, clinician,
+                                                                 pregnant_with_scars):
+        plan = plan_create(user=clinician, consultation=pregnant_with_scars)
+        created = plan.updated_at
+
+        gel = plan_procedure_add(user=clinician, plan=plan,
+                                 treatment=Treatment.objects.get(code="SILICONE_GEL"))
+        plan.refresh_from_db()
+        added = plan.updated_at
+        plan_procedure_remove(user=clinician, plan=plan, procedure=gel)
+        plan.refresh_from_db()
+
+        assert created < added < plan.updated_at
 
     def test_a_plan_can_be_withdrawn(self, clinician, pregnant_with_scars):
         plan = plan_create(user=clinician, consultation=pregnant_with_scars)
