@@ -119,7 +119,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     "default": env.cache("DJANGO_CACHE_URL", default="locmemcache://clinic"),
 }
-CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
 FRAGMENT_CACHE_SECONDS = env.int("DJANGO_FRAGMENT_CACHE_SECONDS", default=60 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
