@@ -10,7 +10,11 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from clinic.fragments import cached_fragment
-from consultations.selectors import consultation_recommendation, consultation_with_answers
+from consultations.selectors import (
+    consultation_recommendation,
+    consultation_with_answers,
+    planned_procedures,
+)
 from treatments.catalogue_state import catalogue_token
 from treatments.models import (
     AftercareStep,
@@ -71,7 +75,7 @@ def patient_plan_page(plan, language):
     consultation = consultation_with_answers(plan.consultation)
     recommendation = consultation_recommendation(consultation)
     results = {result.code: result for result in recommendation.treatments}
-    procedures = list(plan.procedures.select_related("treatment__category", "justified_by"))
+    procedures = list(planned_procedures().filter(plan=plan))
     treatments = [p.treatment for p in procedures]
 
     concern_codes = {c for r in results.values() for c, *_rest in r.matched_concerns}

@@ -14,13 +14,12 @@ from clinic.fragments import cached_fragment
 from consultations.selectors import consultation_recommendation, consultation_with_answers
 from treatments.catalogue_state import catalogue_token
 from treatments.selectors import catalogue_labels, sources_by_key, treatment_index
-from treatments.snapshot import catalogue_snapshot
 
 
 def recommendation_context(consultation):
     open_plan_id = consultation.open_plan_id
     consultation = consultation_with_answers(consultation)
-    recommendation = consultation_recommendation(consultation, snapshot=catalogue_snapshot())
+    recommendation = consultation_recommendation(consultation)
     source_keys = {key for result in recommendation.treatments
                    for flag in result.flags for key in flag.sources}
     patient_concerns = {item.concern.code for item in consultation.concerns.all()}

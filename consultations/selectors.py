@@ -212,18 +212,18 @@ def consultation_recommendation(consultation, catalogue=None, snapshot=None):
     return recommend(intake, snapshot)
 
 
-def consultation_plans(consultation):
-    return consultation.plans.select_related("created_by").order_by("-created_at", "-id")
-
-
 def patient_plans(patient):
     return (TreatmentPlan.objects.filter(consultation__patient=patient)
             .select_related("consultation").order_by("-created_at", "-id"))
 
 
+def planned_procedures():
+    """Planned procedures with the treatment and the justifying clinician they show."""
+    return PlannedProcedure.objects.select_related("treatment__category", "justified_by")
+
+
 def procedures_prefetched(lookup):
-    return Prefetch(lookup, queryset=PlannedProcedure.objects.select_related(
-        "treatment__category", "justified_by"))
+    return Prefetch(lookup, queryset=planned_procedures())
 
 
 def plan_get(*, user, pk):

@@ -1,9 +1,4 @@
 import pytest
-
-
-def pytest_collection_modifyitems(items):
-    """Browser tests last: their live server empties the database when each one ends."""
-    items.sort(key=lambda item: "/e2e/" in str(item.path))
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
@@ -11,6 +6,11 @@ from django.test import override_settings
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
 from tests.factories import ClinicFactory, UserFactory
 from treatments.loading import catalogue_load
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: their live server empties the database when each one ends."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
 @pytest.fixture(scope="session", autouse=True)
