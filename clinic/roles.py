@@ -36,6 +36,8 @@ CATALOGUE_MODELS = [
     "pretreatmentrequirement",
     "aftercarestep",
     "texttranslation",
+    "coveragedecision",
+    "requirementcontraindication",
 ]
 
 ROLE_PERMISSIONS = {

@@ -156,6 +156,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # -- Security: safe by default; the local demo turns HTTPS-only settings off in its .env. ----
 
 # HTTPS only, told to browsers for a year (HSTS), cookies never sent in clear.
+# A treatment's admin page carries every rule of the treatment (one per condition, some 70,
+# each with its evidence) in one form: about 2,000 fields. The limit stays, above that.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
                            if env.bool("DJANGO_BEHIND_HTTPS_PROXY", default=False) else None)

@@ -140,7 +140,8 @@ class IntakeForm(forms.Form):
             if condition.unsure_allowed:
                 choices.append(("unsure", _("Unsure")))
             self.fields[f"condition_{condition.code}"] = forms.ChoiceField(
-                label=condition.question, required=False, choices=choices,
+                label=condition.clinician_question or condition.question, required=False,
+                choices=choices,
                 widget=forms.RadioSelect(attrs={"class": "answer-radio"}),
                 help_text=condition.label,
             )

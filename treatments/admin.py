@@ -9,7 +9,10 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,7 @@ from treatments.models import (
     ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    CoverageDecision,
     DatedQuestion,
     DepthLevel,
     Disagreement,
@@ -35,11 +39,14 @@ from treatments.models import (
     PihRisk,
     PreTreatmentRequirement,
     Requirement,
+    RequirementContraindication,
     TextTranslation,
     Treatment,
     TreatmentArea,
     TreatmentCategory,
 )
+from treatments.coverage import STATE_LABELS, STATES, catalogue_review, coverage_grid, \
+    coverage_grid_csv
 from treatments.services import (
     catalogue_record_delete,
     catalogue_record_save,
@@ -147,7 +154,8 @@ class CodedAdmin(AuditedAdmin):
 @admin.register(EvidenceSource)
 class EvidenceSourceAdmin(AuditedAdmin):
     list_display = ["key", "title", "type", "year"]
-    list_filter = ["type"]
+    list_filter = ["type", "covers"]
+    filter_horizontal = ["covers"]
     search_fields = ["key", "title", "authors", "citation"]
 
 
@@ -201,9 +209,22 @@ class DatedQuestionAdmin(CodedAdmin):
     inlines = [ConditionWindowInline, TranslationInline]
 
 
+class RequirementContraindicationInline(admin.StackedInline):
+    """Who must not receive the step itself, and what to propose instead."""
+
+    model = RequirementContraindication
+    fk_name = "requirement"
+    extra = 0
+    autocomplete_fields = ["condition", "sources"]
+    fields = [("condition", "alternative"), ("basis", "confidence"), "rationale", "sources"]
+
+
 @admin.register(Requirement)
 class RequirementAdmin(CodedAdmin):
-    inlines = [TranslationInline]
+    list_display = ["code", "label", "kind"]
+    list_filter = ["kind"]
+    autocomplete_fields = ["safety_sources"]
+    inlines = [RequirementContraindicationInline, TranslationInline]
 
 
 @admin.register(ConflictPolicy)
@@ -284,7 +305,9 @@ class ContraindicationRuleInline(SourcesMixin, admin.StackedInline):
     model = ContraindicationRule
     extra = 0
     autocomplete_fields = ["condition", "sources"]
-    fields = [("condition", "severity", "basis", "confidence"), "rationale", "scope", "sources"]
+    fields = [("condition", "severity", "basis", "confidence"), "rationale", "scope", "sources",
+              "contraindicated_by", "disagreement"]
+    filter_horizontal = ["contraindicated_by"]
 
 
 class PreTreatmentRequirementForm(forms.ModelForm):
@@ -382,8 +405,112 @@ class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
     search_fields = ["treatment__code", "treatment__name", "condition__code",
                      "condition__label", "rationale"]
     # Plain lists for the treatment and condition (a few dozen each); sources are searched.
-    autocomplete_fields = ["sources"]
+    autocomplete_fields = ["sources", "contraindicated_by"]
     list_select_related = ["treatment", "condition", "basis"]
+
+
+class CoverageDecisionForm(forms.ModelForm):
+    error_messages = {
+        "no_sources": _("Name at least one source: a decision that no rule is needed needs its "
+                        "evidence as much as a rule does."),
+    }
+
+    class Meta:
+        model = CoverageDecision
+        fields = ["condition", "treatment", "category", "reason", "basis", "confidence",
+                  "sources"]
+
+    def clean_sources(self):
+        sources = self.cleaned_data.get("sources")
+        if not sources:
+            raise forms.ValidationError(self.error_messages["no_sources"], code="no_sources")
+        return sources
+
+
+@admin.register(CoverageDecision)
+class CoverageDecisionAdmin(SourcesMixin, AuditedAdmin):
+    """Reviewed decisions that a condition needs no rule, with the coverage grid and the
+    catalogue review beside them."""
+
+    form = CoverageDecisionForm
+    change_list_template = "admin/treatments/coveragedecision/change_list.html"
+    list_display = ["condition", "treatment", "category", "basis", "confidence", "reviewed_by",
+                    "reviewed_on"]
+    list_filter = ["category", ("treatment", admin.RelatedOnlyFieldListFilter),
+                   "condition__category", "basis", "confidence"]
+    search_fields = ["condition__code", "condition__label", "treatment__code", "reason"]
+    list_select_related = ["condition", "treatment", "category", "basis"]
+    readonly_fields = ["reviewed_by", "reviewed_on"]
+    fields = ["condition", "treatment", "category", "reason", "basis", "confidence", "sources",
+              "reviewed_by", "reviewed_on"]
+
+    def save_model(self, request, obj, form, change):
+        """Whoever saves a decision is its reviewer, on the day they save it."""
+        obj.reviewed_by = request.user.get_username()
+        obj.reviewed_on = timezone.localdate()
+        changes = form_changes(form)
+        changes["reviewed_by"] = [form.initial.get("reviewed_by"), obj.reviewed_by]
+        catalogue_record_save(actor=request.user, instance=obj, changes=changes,
+                              created=not change)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("grid/", wrap(self.grid_view), name="treatments_coverage_grid"),
+            path("grid.csv", wrap(self.grid_csv_view), name="treatments_coverage_grid_csv"),
+            path("review/", wrap(self.review_view), name="treatments_catalogue_review"),
+        ] + super().get_urls()
+
+    def grid_filters(self, request):
+        values = {name: request.GET.get(name, "") for name in
+                  ("condition_category", "treatment_category", "state")}
+        if values["condition_category"] not in dict(Condition.Category.choices):
+            values["condition_category"] = ""
+        if not TreatmentCategory.objects.filter(code=values["treatment_category"]).exists():
+            values["treatment_category"] = ""
+        if values["state"] not in STATES:
+            values["state"] = ""
+        return values
+
+    def grid_view(self, request):
+        filters = self.grid_filters(request)
+        grid = coverage_grid(user=request.user, **filters)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Evidence coverage"),
+            "opts": self.opts,
+            "grid": grid,
+            "filters": filters,
+            "query": request.GET.urlencode(),
+            "state_labels": [(state, STATE_LABELS[state]) for state in STATES],
+            "condition_categories": Condition.Category.choices,
+            "treatment_categories": TreatmentCategory.objects.order_by("code"),
+            "treatment_ids": dict(Treatment.objects.values_list("code", "pk")),
+            "condition_ids": dict(Condition.objects.values_list("code", "pk")),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/treatments/coverage_grid.html", context)
+
+    def grid_csv_view(self, request):
+        grid = coverage_grid(user=request.user, **self.grid_filters(request))
+        response = HttpResponse(coverage_grid_csv(grid), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="catalogue-coverage.csv"'
+        return response
+
+    def review_view(self, request):
+        gaps, counts = catalogue_review(user=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Catalogue review: candidate gaps"),
+            "opts": self.opts,
+            "gaps": gaps,
+            "counts": counts,
+            "treatment_ids": dict(Treatment.objects.values_list("code", "pk")),
+            "condition_ids": dict(Condition.objects.values_list("code", "pk")),
+            "step_ids": dict(Requirement.objects.values_list("code", "pk")),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/treatments/catalogue_review.html", context)
 
 
 @admin.register(AftercareStep)

@@ -9,7 +9,7 @@ named, documented policies (their wording and on/off switch live in the catalogu
 implications come from the catalogue.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PHOTOTYPES = ("I", "II", "III", "IV", "V", "VI")
 UNKNOWN_PHOTOTYPE = "unknown"
@@ -70,6 +70,8 @@ class RuleFacts:
     confidence: str = ""
     sources: tuple = ()
     scope: str = ""
+    contraindicated_by: tuple = ()  # its sources that call the condition a contraindication
+    disagreement: str = ""  # the recorded disagreement that settles it, if any
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,30 @@ class RequirementFacts:
 
 
 @dataclass(frozen=True)
+class StepContraindicationFacts:
+    """A condition under which a pre-treatment step must not itself be given, and the step
+    to propose instead (empty when there is none)."""
+
+    condition: str
+    rationale: str
+    alternative: str = ""
+    basis: str = ""
+    confidence: str = ""
+    sources: tuple = ()
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """A pre-treatment step of the catalogue as such (not as attached to a treatment)."""
+
+    code: str
+    label: str
+    kind: str = "instruction"
+    contraindications: tuple = ()  # StepContraindicationFacts
+    safety_note: str = ""  # who must not receive it, or why no one is excluded
+
+
+@dataclass(frozen=True)
 class TreatmentFacts:
     code: str
     name: str
@@ -106,6 +132,7 @@ class TreatmentFacts:
     category: str = ""
     mechanisms: tuple = ()
     depth: str = ""
+    decided: frozenset = frozenset()  # conditions reviewed as needing no rule here
 
 
 @dataclass(frozen=True)
@@ -115,9 +142,41 @@ class CatalogueSnapshot:
     treatments: tuple = ()  # active TreatmentFacts
     concerns: frozenset = frozenset()  # active concern codes
     version: int = 0  # the catalogue state this snapshot was read at
+    category_decisions: dict = field(default_factory=dict)  # category -> frozenset of codes
+    steps: dict = field(default_factory=dict)  # step code -> StepFacts
 
     def policy(self, code):
         return next((policy for policy in self.policies if policy.code == code), None)
+
+
+# -- Coverage: is a (condition, treatment) pair ruled, decided or not reviewed? ----------
+
+RULED = "rule"
+DECIDED = "decided"
+DECIDED_FOR_CATEGORY = "decided_category"
+UNREVIEWED = "unreviewed"
+
+
+def coverage_state(treatment, condition, catalogue):
+    """How the catalogue covers one condition for one treatment: its rule's severity
+    (absolute, relative, informational), a reviewed decision that no rule is needed (for
+    this treatment, or for its whole category), or not reviewed. The treatment's own rule
+    or decision overrides its category's decision."""
+    rule = treatment.rules.get(condition)
+    if rule is not None:
+        return rule.severity
+    if condition in treatment.decided:
+        return DECIDED
+    if condition in catalogue.category_decisions.get(treatment.category, ()):
+        return DECIDED_FOR_CATEGORY
+    return UNREVIEWED
+
+
+def unreviewed_conditions(treatment, conditions, catalogue):
+    """The patient's conditions the catalogue has not reviewed for this treatment: neither a
+    rule nor a decision. They are unknowns, never clear."""
+    return tuple(sorted(code for code in conditions if code in catalogue.conditions
+                        and coverage_state(treatment, code, catalogue) == UNREVIEWED))
 
 
 @dataclass(frozen=True)
@@ -248,6 +307,14 @@ class AttachedRequirement:
     timing: str = ""
     key: str = ""
     triggers: tuple = ()  # the condition or concern codes that called for it
+    replaces: str = ""  # the step this one stands in for, unsafe for this patient
+    replaces_label: str = ""
+    replaced_because: tuple = ()  # StepContraindicationFacts that swapped it in
+    unsafe_for: tuple = ()  # StepContraindicationFacts present and without an alternative
+
+    @property
+    def unsafe(self):
+        return bool(self.unsafe_for)
 
 
 @dataclass(frozen=True)
@@ -279,6 +346,7 @@ class TreatmentResult:
     pih_risk: str  # low, moderate, high, not_applicable or unknown
     referral: bool
     score: ScoreParts
+    unreviewed: tuple = ()  # the patient's conditions with neither a rule nor a decision
 
     @property
     def excluded(self):
@@ -387,12 +455,36 @@ def requirement_applies(requirement, intake, conditions, concerns):
     return "", ()
 
 
+def step_made_safe(step, conditions, catalogue):
+    """Decision rule 5b: a step is never proposed as if it were safe for a patient it is
+    contraindicated for. Where the step has a safer alternative for the patient's condition,
+    the alternative is proposed in its place (itself checked the same way); where none is
+    given, the step stays, flagged with the conditions it is unsafe for."""
+    seen = {step.code}
+    current = step
+    while True:
+        facts = catalogue.steps.get(current.code)
+        present = tuple(c for c in (facts.contraindications if facts else ())
+                        if c.condition in conditions)
+        swaps = [c for c in present if c.alternative and c.alternative not in seen
+                 and c.alternative in catalogue.steps]
+        if not swaps:
+            return replace(current, unsafe_for=present) if present else current
+        alternative = catalogue.steps[swaps[0].alternative]
+        seen.add(alternative.code)
+        current = replace(
+            current, code=alternative.code, label=alternative.label, key="", timing="",
+            replaces=step.code, replaces_label=step.label,
+            replaced_because=current.replaced_because + tuple(swaps),
+        )
+
+
 def depth_points(depth_rank, severity):
     distance = abs(depth_rank - TARGET_DEPTH[severity])
     return DEPTH_POINTS.get(distance, FAR_DEPTH_POINTS)
 
 
-def evaluate(treatment, intake, conditions, concern_severity):
+def evaluate(treatment, intake, conditions, concern_severity, catalogue):
     matched = []
     indication_points = 0.0
     depth_total = 0.0
@@ -433,6 +525,13 @@ def evaluate(treatment, intake, conditions, concern_severity):
         if earlier is None or STRENGTH_ORDER.index(attached.strength) < STRENGTH_ORDER.index(
                 earlier.strength):
             requirements[requirement.code] = attached
+    steps = {}
+    for attached in requirements.values():
+        safe = step_made_safe(attached, conditions, catalogue)
+        earlier = steps.get(safe.code)
+        if earlier is None or STRENGTH_ORDER.index(safe.strength) < STRENGTH_ORDER.index(
+                earlier.strength):
+            steps[safe.code] = safe
 
     risk = pih_risk(treatment, intake.fitzpatrick)
     indicated = bool(matched)
@@ -447,8 +546,9 @@ def evaluate(treatment, intake, conditions, concern_severity):
     return TreatmentResult(
         code=treatment.code, name=treatment.name, indicated=indicated,
         matched_concerns=tuple(matched), not_indicated_for=tuple(treatment.not_indicated),
-        flags=tuple(flags), notes=tuple(notes), requirements=tuple(requirements.values()),
+        flags=tuple(flags), notes=tuple(notes), requirements=tuple(steps.values()),
         fitzpatrick=fitzpatrick, pih_risk=risk, referral=treatment.referral, score=score,
+        unreviewed=unreviewed_conditions(treatment, conditions, catalogue),
     )
 
 
@@ -482,7 +582,7 @@ def recommend(intake, catalogue):
     """
     normalised = normalise(intake, catalogue)
     severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))
-    results = [evaluate(t, intake, normalised.conditions, severities)
+    results = [evaluate(t, intake, normalised.conditions, severities, catalogue)
                for t in catalogue.treatments]
     results.sort(key=lambda r: (not r.suitable, not r.indicated, -r.score.total,
                                 len(r.cautions), r.name))

@@ -91,6 +91,23 @@ def intake_from_json(data, catalogue, where=""):
     )
 
 
+def requirement_json(step):
+    """A pre-treatment step as the command prints it: a step swapped in for one unsafe for
+    this patient names the one it replaces and why; a step with no safer alternative lists
+    the conditions it is unsafe for."""
+    item = {"code": step.code, "strength": step.strength,
+            "reason": f"{step.label} ({step.reason})" + (f": {step.timing}" if step.timing else "")}
+    if step.replaces:
+        item["replaces"] = step.replaces
+        item["replaced_because"] = [{"condition": c.condition, "reason": c.rationale}
+                                    for c in step.replaced_because]
+    if step.unsafe_for:
+        item["unsafe_for"] = [{"condition": c.condition, "reason": c.rationale,
+                               "basis": c.basis, "confidence": c.confidence,
+                               "sources": list(c.sources)} for c in step.unsafe_for]
+    return item
+
+
 def recommendation_json(recommendation):
     """The engine's result in the command's documented output shape."""
     treatments = {}
@@ -107,14 +124,12 @@ def recommendation_json(recommendation):
                        "reason": f"{flag.reason} {flag.scope}".strip(),
                        "basis": flag.basis, "confidence": flag.confidence,
                        "sources": list(flag.sources)} for flag in result.flags],
-            "requirements": [{"code": step.code, "strength": step.strength,
-                              "reason": f"{step.label} ({step.reason})"
-                              + (f": {step.timing}" if step.timing else "")}
-                             for step in result.requirements],
+            "requirements": [requirement_json(step) for step in result.requirements],
             "fitzpatrick": result.fitzpatrick,
             "pih_risk": result.pih_risk,
             "referral": result.referral,
             "score": result.score.total,
+            "unreviewed": list(result.unreviewed),
         }
     return {
         "conditions": sorted(recommendation.conditions),

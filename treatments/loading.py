@@ -24,6 +24,7 @@ from treatments.models import (
     ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    CoverageDecision,
     DatedQuestion,
     DepthLevel,
     Disagreement,
@@ -34,6 +35,7 @@ from treatments.models import (
     PHOTOTYPES,
     PreTreatmentRequirement,
     Requirement,
+    RequirementContraindication,
     Treatment,
     TextTranslation,
     TreatmentCategory,
@@ -43,6 +45,7 @@ from treatments.services import catalogue_change_entry, change_value
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "data" / "translations"
 
+LOADER_REVIEWER = "catalogue review"
 AREA_GROUPS = {"all_full_face_or_perioral": ["full_face", "perioral"]}
 
 
@@ -208,11 +211,14 @@ class CatalogueLoader:
     # -- the catalogue, in dependency order ----------------------------------------------
 
     def load(self):
+        self.load_coded(TreatmentCategory, "categories", "code", lambda row: {
+            "label": row["label"],
+        })
         self.load_coded(EvidenceSource, "sources", "key", lambda row: {
             "type": row["type"], "title": row["title"], "authors": row.get("authors") or "",
             "year": row.get("year"), "citation": row.get("citation") or "",
             "url": row.get("url") or "", "note": row.get("note") or "",
-        })
+        }, m2m=lambda row: {"covers": self.lookups("categories", row.get("covers"))})
         self.load_coded(EvidenceBasis, "evidence_bases", "code", lambda row: {
             "label": row["label"], "description": row.get("description", ""),
         })
@@ -222,15 +228,13 @@ class CatalogueLoader:
         self.load_coded(DepthLevel, "depth_levels", "code", lambda row: {
             "rank": row["rank"], "label": row["label"], "description": row.get("description", ""),
         })
-        self.load_coded(TreatmentCategory, "categories", "code", lambda row: {
-            "label": row["label"],
-        })
         self.load_coded(Concern, "concerns", "code", lambda row: {
             "label": row["label"], "patient_label": row["patient_label"],
             "description": row.get("description", ""),
         })
         self.load_coded(Condition, "conditions", "code", lambda row: {
             "label": row["label"], "question": row["question"],
+            "clinician_question": row.get("clinician_question", ""),
             "detail_prompt": row.get("detail_prompt", ""), "category": row["category"],
             "kind": row["kind"], "examples": "\n".join(row.get("examples") or []),
             "note": row.get("note", ""), "position": row["_position"],
@@ -239,9 +243,11 @@ class CatalogueLoader:
         self.load_implications()
         self.load_dated_questions()
         self.load_coded(Requirement, "requirements", "code", lambda row: {
-            "label": row["label"], "clinician_explanation": row["clinician_explanation"],
+            "label": row["label"], "kind": row.get("kind", Requirement.Kind.INSTRUCTION),
+            "clinician_explanation": row["clinician_explanation"],
             "patient_explanation": row["patient_explanation"],
-        })
+            "safety_note": row.get("safety_note", ""),
+        }, m2m=lambda row: {"safety_sources": self.lookups("sources", row.get("safety_sources"))})
         self.load_coded(ConflictPolicy, "conflict_policies", "code", lambda row: {
             "title": row["title"], "trigger": row["trigger"], "action": row["action"],
             "basis": row.get("basis", "app_policy"), "position": row["_position"],
@@ -249,7 +255,9 @@ class CatalogueLoader:
         self.load_coded(Disagreement, "disagreements", "code", lambda row: {
             "topic": row["topic"], "summary": row["summary"], "resolution": row["resolution"],
         }, m2m=lambda row: {"sources": self.lookups("sources", row.get("sources"))})
+        self.load_step_contraindications()
         self.load_treatments()
+        self.load_coverage_decisions()
         for translation in self.translations:
             self.load_translations(translation)
         CatalogueChange.objects.bulk_create(self.history)
@@ -305,6 +313,114 @@ class CatalogueLoader:
                     "length": window["length"], "unit": window["unit"],
                 })
 
+    def file_pairs(self):
+        """(treatment, condition) pairs with a rule, and with a decision, in the file."""
+        rules = {(row["code"], item["condition"]) for row in self.data.get("treatments") or []
+                 for item in row.get("contraindications") or []}
+        decisions = {(entry["treatment"], code)
+                     for entry in (self.data.get("coverage_decisions") or {}).get("decisions")
+                     or [] if entry.get("treatment") for code in entry.get("conditions") or []}
+        return rules, decisions
+
+    def superseded_records_removed(self):
+        """Where the file now has a rule for a pair that an earlier load decided needed none
+        (or the reverse), the earlier record goes, with an entry in the history. A record an
+        admin edited stays (unless reset) and the file's new one is skipped and reported.
+        Returns the pairs whose admin decision blocks the file's rule."""
+        file_rules, file_decisions = self.file_pairs()
+        blocked = set()
+        for decision in (CoverageDecision.objects.filter(treatment__isnull=False)
+                         .select_related("treatment", "condition")):
+            pair = (decision.treatment.code, decision.condition.code)
+            if pair not in file_rules:
+                continue
+            if decision.customised_at and not self.reset:
+                blocked.add(pair)
+            else:
+                self.removed(decision)
+        for rule in ContraindicationRule.objects.select_related("treatment", "condition"):
+            pair = (rule.treatment.code, rule.condition.code)
+            if pair in file_decisions and pair not in file_rules and (
+                    not rule.customised_at or self.reset):
+                self.removed(rule)
+        return blocked
+
+    def removed(self, record):
+        self.history.append(catalogue_change_entry(
+            actor=None, instance=record, action=CatalogueChange.Action.DELETED, changes={}))
+        self.report.updated[record._meta.model_name] += 1
+        record.delete()
+
+    def load_step_contraindications(self):
+        """What each step must not be given with; alternatives are steps too, so this runs
+        once every step exists."""
+        existing = self.existing(RequirementContraindication, ["requirement", "condition"],
+                                 ["sources"])
+        for row in self.data.get("requirements") or []:
+            step = self.lookup("requirements", row["code"])
+            for item in row.get("contraindications") or []:
+                condition = self.lookup("conditions", item["condition"])
+                alternative = item.get("alternative")
+                self.upsert(RequirementContraindication, existing, (step.pk, condition.pk), {
+                    "requirement": step, "condition": condition,
+                    "alternative": self.lookup("requirements", alternative) if alternative
+                    else None,
+                    "rationale": item["rationale"],
+                    "basis": self.lookup("evidence_bases", item["basis"]),
+                    "confidence": item["confidence"],
+                }, {"sources": self.lookups("sources", item.get("sources"))})
+
+    def load_coverage_decisions(self):
+        """Reviewed decisions that a condition needs no rule, for one treatment or a whole
+        category. One entry may name several conditions; each becomes its own record. A
+        decision never stands beside a rule for the same pair: in the file that is an error,
+        and against a rule an admin added, the decision is skipped and reported."""
+        section = self.data.get("coverage_decisions") or {}
+        defaults = {"reviewed_by": section.get("reviewed_by", LOADER_REVIEWER),
+                    "reviewed_on": section.get("reviewed_on")}
+        ruled = set(ContraindicationRule.objects.values_list("treatment_id", "condition_id"))
+        file_rules = {(row["code"], item["condition"]) for row in self.data.get("treatments") or []
+                      for item in row.get("contraindications") or []}
+        existing = self.existing(CoverageDecision, ["condition", "treatment", "category"],
+                                 ["sources"])
+        for entry in section.get("decisions") or []:
+            if bool(entry.get("treatment")) == bool(entry.get("category")):
+                raise CatalogueFileError(
+                    f"coverage decision {entry.get('conditions')}: give a treatment or a "
+                    "category, not both and not neither")
+            treatment = (self.lookup("treatments", entry["treatment"])
+                         if entry.get("treatment") else None)
+            category = (self.lookup("categories", entry["category"])
+                        if entry.get("category") else None)
+            sources = self.lookups("sources", entry.get("sources"))
+            target = treatment.code if treatment else f"category {category.code}"
+            if not sources or not entry.get("reason") or not entry.get("basis") \
+                    or not entry.get("confidence"):
+                raise CatalogueFileError(
+                    f"coverage decision for {target}: a reason, basis, confidence and at "
+                    "least one source are needed")
+            for code in entry.get("conditions") or []:
+                condition = self.lookup("conditions", code)
+                if treatment is not None and (treatment.code, code) in file_rules:
+                    raise CatalogueFileError(
+                        f"{treatment.code}: {code} has both a rule and a decision that no "
+                        "rule is needed")
+                if treatment is not None and (treatment.pk, condition.pk) in ruled:
+                    self.report.skipped["coveragedecision"] += 1
+                    self.report.skipped_records.append(
+                        f"coveragedecision {code} for {treatment.code} (a rule exists)")
+                    continue
+                self.upsert(CoverageDecision, existing,
+                            (condition.pk, treatment.pk if treatment else None,
+                             category.pk if category else None), {
+                    "condition": condition, "treatment": treatment, "category": category,
+                    "reason": entry["reason"],
+                    "basis": self.lookup("evidence_bases", entry["basis"]),
+                    "confidence": entry["confidence"],
+                    "reviewed_by": entry.get("reviewed_by") or defaults["reviewed_by"],
+                    "reviewed_on": entry.get("reviewed_on") or defaults["reviewed_on"],
+                }, {"sources": sources})
+
     def load_treatments(self):
         treatments = self.existing(Treatment, ["code"], [
             "mechanisms", "key_sources", "fitzpatrick_sources", "sessions_sources",
@@ -314,15 +430,18 @@ class CatalogueLoader:
             ConcernExclusion: self.existing(ConcernExclusion, ["treatment", "concern"],
                                             ["sources"]),
             ContraindicationRule: self.existing(ContraindicationRule, ["treatment", "condition"],
-                                                ["sources"]),
+                                                ["sources", "contraindicated_by"]),
             PreTreatmentRequirement: self.existing(PreTreatmentRequirement,
                                                    ["treatment", "data_key"],
                                                    ["sources", "conditions", "concerns"]),
             AftercareStep: self.existing(AftercareStep, ["treatment", "data_key"], ["sources"]),
         }
+        self.decided = self.superseded_records_removed()
+        index = self.index.setdefault("treatments", {})
         for row in self.data.get("treatments") or []:
             treatment = self.upsert(Treatment, treatments, (row["code"],),
                                     self.treatment_values(row), self.treatment_m2m(row))
+            index[treatment.code] = treatment
             self.load_treatment_parts(treatment, row, parts)
 
     def load_translations(self, translation):
@@ -425,13 +544,30 @@ class CatalogueLoader:
         for item in row.get("contraindications") or []:
             condition = self.lookup("conditions", item["condition"])
             basis = item.get("basis")
+            disagreement = item.get("disagreement")
+            if (treatment.pk, condition.pk) not in parts[ContraindicationRule] and (
+                    treatment.code, condition.code) in self.decided:
+                self.report.skipped["contraindicationrule"] += 1
+                self.report.skipped_records.append(
+                    f"contraindicationrule {treatment.code} {condition.code} (an admin "
+                    "decided no rule is needed; review that decision)")
+                continue
+            sources = item.get("sources") or []
+            stricter = item.get("contraindicated_by") or []
+            if set(stricter) - set(sources):
+                raise CatalogueFileError(
+                    f"{treatment.code} {condition.code}: contraindicated_by names a source "
+                    "the rule does not cite")
             self.upsert(ContraindicationRule, parts[ContraindicationRule],
                         (treatment.pk, condition.pk), {
                 "treatment": treatment, "condition": condition, "severity": item["severity"],
                 "rationale": item["rationale"], "scope": item.get("scope", ""),
                 "basis": self.lookup("evidence_bases", basis) if basis else None,
                 "confidence": item.get("confidence", ""),
-            }, {"sources": self.lookups("sources", item.get("sources"))})
+                "disagreement": (self.lookup("disagreements", disagreement)
+                                 if disagreement else None),
+            }, {"sources": self.lookups("sources", sources),
+                "contraindicated_by": self.lookups("sources", stricter)})
         for item in row.get("requirements") or []:
             target = parse_applies_if(item["applies_if"])
             concern_codes = [c for c in target["conditions"] if c in self.index["concerns"]]

@@ -140,6 +140,12 @@ class EvidenceSource(CodedRecord):
     citation = models.CharField(_("citation"), max_length=300, blank=True)
     url = models.URLField(_("address"), max_length=500, blank=True)
     note = models.TextField(_("note"), blank=True)
+    covers = models.ManyToManyField(
+        "TreatmentCategory", blank=True, related_name="+", verbose_name=_("subject covers"),
+        help_text=_("The treatment categories this source's subject covers (a device class, "
+                    "a drug class, a procedure family). The catalogue review checks that each "
+                    "of them has a rule or a decision wherever this source is cited for one."),
+    )
 
     class Meta:
         ordering = ["key"]
@@ -258,6 +264,11 @@ class Condition(CodedRecord):
     code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
     label = models.CharField(_("label"), max_length=160)
     question = models.CharField(_("question for the patient"), max_length=300)
+    clinician_question = models.CharField(
+        _("question on the clinician's intake"), max_length=300, blank=True,
+        help_text=_("Worded for the clinician ('Does the patient...?'). Left empty, the "
+                    "clinician's intake asks the patient's question."),
+    )
     detail_prompt = models.CharField(
         _("detail prompt"), max_length=200, blank=True,
         help_text=_("Asked when the answer is yes, e.g. 'Which medicine?'. Leave empty for none."),
@@ -354,10 +365,24 @@ class ConditionWindow(CatalogueRecord):
 class Requirement(CodedRecord):
     """A step that must (or should) happen before a procedure, such as antiviral cover."""
 
+    class Kind(models.TextChoices):
+        MEDICINE = "medicine", _("A medicine")
+        PROCEDURE = "procedure", _("A procedure")
+        INSTRUCTION = "instruction", _("An instruction to the patient")
+
     code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
     label = models.CharField(_("label"), max_length=160)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
+                            default=Kind.INSTRUCTION)
     clinician_explanation = models.TextField(_("explanation for clinicians"))
     patient_explanation = models.TextField(_("explanation for patients"))
+    safety_note = models.TextField(
+        _("who must not receive it"), blank=True,
+        help_text=_("For a medicine or a procedure: who must not receive this step, or why no "
+                    "one is excluded. The step's own contraindications are listed below."),
+    )
+    safety_sources = models.ManyToManyField("EvidenceSource", blank=True, related_name="+",
+                                            verbose_name=_("safety sources"))
 
     class Meta:
         ordering = ["label"]
@@ -631,6 +656,17 @@ class ContraindicationRule(TreatmentPart):
                                   blank=True)
     sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="rules",
                                      verbose_name=_("sources"))
+    contraindicated_by = models.ManyToManyField(
+        EvidenceSource, blank=True, related_name="+",
+        verbose_name=_("sources that call it a contraindication"),
+        help_text=_("Among its sources, those that list this condition as a contraindication. "
+                    "A relative rule with any needs a recorded disagreement explaining why."),
+    )
+    disagreement = models.ForeignKey(
+        "Disagreement", on_delete=models.PROTECT, null=True, blank=True, related_name="rules",
+        verbose_name=_("disagreement"),
+        help_text=_("Where sources disagree about this rule: how the catalogue settles it."),
+    )
 
     class Meta:
         ordering = ["treatment", "id"]
@@ -657,6 +693,13 @@ class ContraindicationRule(TreatmentPart):
                 errors["confidence"] = _("Say how confident the evidence is.")
         if self.scope and self.severity != self.Severity.RELATIVE:
             errors["scope"] = _("Only a relative rule can become absolute in some cases.")
+        if ("condition" not in errors and self.treatment_id and self.condition_id
+                and CoverageDecision.objects.filter(treatment_id=self.treatment_id,
+                                                    condition_id=self.condition_id).exists()):
+            errors["condition"] = _(
+                "A reviewed decision says no rule is needed for this condition on this "
+                "treatment. Delete that decision first, so the two never contradict."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -732,6 +775,106 @@ class PreTreatmentRequirement(TreatmentPart):
                 "areas": ", ".join(bad_areas)}
         if errors:
             raise ValidationError(errors)
+
+
+class RequirementContraindication(CatalogueRecord):
+    """A condition under which a pre-treatment step must not itself be given (a priming
+    cream in pregnancy), and the safer step to propose instead, if there is one. Without an
+    alternative the engine proposes the step flagged, for the clinician to replace."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE,
+                                    related_name="contraindications",
+                                    verbose_name=_("step"))
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("condition"))
+    alternative = models.ForeignKey(
+        Requirement, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("propose instead"),
+    )
+    rationale = models.TextField(_("rationale"))
+    basis = models.ForeignKey(EvidenceBasis, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("basis"))
+    confidence = models.CharField(_("confidence"), max_length=10, choices=Confidence.choices)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["requirement", "id"]
+        constraints = [models.UniqueConstraint(fields=["requirement", "condition"],
+                                               name="one_step_contraindication_per_condition")]
+        verbose_name = _("step contraindication")
+        verbose_name_plural = _("step contraindications")
+
+    def __str__(self):
+        return f"{self.requirement.code}: not with {self.condition.code}"
+
+    def clean(self):
+        super().clean()
+        if self.alternative_id and self.alternative_id == self.requirement_id:
+            raise ValidationError({"alternative": _(
+                "A step cannot be its own alternative; choose another step or none.")})
+
+
+class CoverageDecision(CatalogueRecord):
+    """A reviewed decision that a condition needs no rule: for one treatment, or for every
+    treatment of a category ("no bearing for any topical product"). A treatment's own rule or
+    decision overrides its category's decision. Without a rule or a decision, a condition is
+    "not reviewed" for a treatment, and the app says so rather than showing it as clear."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT,
+                                  related_name="coverage_decisions",
+                                  verbose_name=_("condition"))
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="coverage_decisions",
+                                  verbose_name=_("treatment"))
+    category = models.ForeignKey(TreatmentCategory, on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="coverage_decisions",
+                                 verbose_name=_("every treatment of the category"))
+    reason = models.TextField(_("why no rule is needed"))
+    basis = models.ForeignKey(EvidenceBasis, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("basis"))
+    confidence = models.CharField(_("confidence"), max_length=10, choices=Confidence.choices)
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+    reviewed_by = models.CharField(_("reviewed by"), max_length=150)
+    reviewed_on = models.DateField(_("reviewed on"))
+
+    class Meta:
+        ordering = ["condition", "category", "treatment"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(treatment__isnull=False, category__isnull=True)
+                           | models.Q(treatment__isnull=True, category__isnull=False)),
+                name="decision_for_a_treatment_or_a_category"),
+            models.UniqueConstraint(fields=["condition", "treatment"],
+                                    condition=models.Q(treatment__isnull=False),
+                                    name="one_decision_per_treatment_and_condition"),
+            models.UniqueConstraint(fields=["condition", "category"],
+                                    condition=models.Q(category__isnull=False),
+                                    name="one_decision_per_category_and_condition"),
+        ]
+        verbose_name = _("reviewed decision (no rule needed)")
+        verbose_name_plural = _("reviewed decisions (no rule needed)")
+
+    def __str__(self):
+        target = self.treatment.code if self.treatment_id else (
+            _("category %(code)s") % {"code": self.category.code} if self.category_id else "?")
+        return f"{self.condition.code if self.condition_id else '?'}: no rule for {target}"
+
+    def describe(self):
+        return str(self)
+
+    def clean(self):
+        super().clean()
+        if bool(self.treatment_id) == bool(self.category_id):
+            raise ValidationError(_(
+                "Choose either one treatment or a whole category, not both and not neither."))
+        if (self.treatment_id and self.condition_id
+                and ContraindicationRule.objects.filter(
+                    treatment_id=self.treatment_id, condition_id=self.condition_id).exists()):
+            raise ValidationError({"condition": _(
+                "This treatment has a rule for this condition. A decision that no rule is "
+                "needed would contradict it: change or delete the rule instead.")})
 
 
 class AftercareStep(TreatmentPart):

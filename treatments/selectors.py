@@ -9,6 +9,7 @@ from treatments.models import (
     Condition,
     ConcernExclusion,
     ContraindicationRule,
+    CoverageDecision,
     Disagreement,
     EvidenceSource,
     Indication,
@@ -90,7 +91,22 @@ def treatment_detail(*, user, code):
     )
     if treatment is None:
         raise Http404
+    treatment.no_rule_decisions = reviewed_no_rule(treatment)
     return treatment
+
+
+def reviewed_no_rule(treatment):
+    """The conditions reviewed as needing no rule for this treatment: its own decisions and
+    its category's, where the treatment has no rule or decision of its own for them."""
+    decisions = list(
+        CoverageDecision.objects.filter(Q(treatment=treatment) | Q(category=treatment.category_id))
+        .select_related("condition", "basis").prefetch_related("sources")
+        .order_by("condition__label", "category")
+    )
+    own = {d.condition_id for d in decisions if d.treatment_id}
+    ruled = {rule.condition_id for rule in treatment.rules.all()}
+    return [d for d in decisions if d.condition_id not in ruled
+            and (d.treatment_id or d.condition_id not in own)]
 
 
 def treatment_index(codes):

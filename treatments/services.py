@@ -5,7 +5,7 @@ the catalogue's change history."""
 from django.db import models, transaction
 from django.utils import timezone
 
-from treatments.models import CatalogueChange, Treatment, TreatmentPart
+from treatments.models import CatalogueChange, CoverageDecision, Treatment, TreatmentPart
 
 LOADER_LABEL = "catalogue loader"
 
@@ -31,6 +31,8 @@ def _treatment_code(instance):
     """The treatment a record belongs to, so a treatment's history can include its parts."""
     if isinstance(instance, TreatmentPart):
         return instance.treatment.code
+    if isinstance(instance, CoverageDecision):
+        return instance.treatment.code if instance.treatment_id else ""
     if isinstance(instance, Treatment):
         return instance.code
     return ""

@@ -9,6 +9,8 @@ from treatments.engine import (
     PolicyFacts,
     RequirementFacts,
     RuleFacts,
+    StepContraindicationFacts,
+    StepFacts,
     TreatmentFacts,
 )
 from treatments.models import (
@@ -17,7 +19,10 @@ from treatments.models import (
     Condition,
     ConflictPolicy,
     ContraindicationRule,
+    CoverageDecision,
     PreTreatmentRequirement,
+    Requirement,
+    RequirementContraindication,
     Treatment,
 )
 
@@ -44,6 +49,8 @@ def treatment_facts(treatment):
                 condition=rule.condition.code, severity=rule.severity, rationale=rule.rationale,
                 basis=rule.basis.code if rule.basis else "", confidence=rule.confidence,
                 sources=tuple(source.key for source in rule.sources.all()), scope=rule.scope,
+                contraindicated_by=tuple(source.key for source in rule.contraindicated_by.all()),
+                disagreement=rule.disagreement.code if rule.disagreement else "",
             )
             for rule in treatment.rules.all() if rule.condition.active
         },
@@ -64,6 +71,9 @@ def treatment_facts(treatment):
         excluded=frozenset(treatment.fitzpatrick_excluded or ()),
         pih_risk=dict(treatment.pih_risk or {}),
         referral=treatment.referral,
+        decided=frozenset(decision.condition.code
+                          for decision in treatment.coverage_decisions.all()
+                          if decision.condition.active),
     )
 
 
@@ -76,9 +86,12 @@ def active_treatments():
             "indications__concern",
             "not_indicated__concern",
             Prefetch("rules", queryset=ContraindicationRule.objects
-                     .select_related("condition", "basis").prefetch_related("sources")),
+                     .select_related("condition", "basis", "disagreement")
+                     .prefetch_related("sources", "contraindicated_by")),
             Prefetch("requirements", queryset=PreTreatmentRequirement.objects
                      .select_related("requirement").prefetch_related("conditions", "concerns")),
+            Prefetch("coverage_decisions",
+                     queryset=CoverageDecision.objects.select_related("condition")),
         )
         .order_by("code")
     )
@@ -119,4 +132,39 @@ def catalogue_snapshot_build():
         treatments=tuple(treatment_facts(t) for t in active_treatments()),
         concerns=frozenset(Concern.objects.filter(active=True).values_list("code", flat=True)),
         version=catalogue_version(),
+        category_decisions=category_decisions(),
+        steps=step_facts(),
     )
+
+
+def category_decisions():
+    """Category code -> the conditions reviewed as needing no rule for any of its
+    treatments."""
+    decided = {}
+    rows = (CoverageDecision.objects.filter(category__isnull=False, condition__active=True)
+            .values_list("category__code", "condition__code"))
+    for category, condition in rows:
+        decided.setdefault(category, set()).add(condition)
+    return {category: frozenset(codes) for category, codes in decided.items()}
+
+
+def step_facts():
+    """Every pre-treatment step with the conditions it must not be given in."""
+    return {
+        step.code: StepFacts(
+            code=step.code, label=step.label, kind=step.kind, safety_note=step.safety_note,
+            contraindications=tuple(
+                StepContraindicationFacts(
+                    condition=item.condition.code, rationale=item.rationale,
+                    alternative=item.alternative.code if item.alternative else "",
+                    basis=item.basis.code, confidence=item.confidence,
+                    sources=tuple(source.key for source in item.sources.all()),
+                )
+                for item in step.contraindications.all() if item.condition.active
+            ),
+        )
+        for step in Requirement.objects.prefetch_related(
+            Prefetch("contraindications", queryset=RequirementContraindication.objects
+                     .select_related("condition", "alternative", "basis")
+                     .prefetch_related("sources")))
+    }
