@@ -30,7 +30,7 @@ def test_loads_staff_and_patients_and_can_run_again(monkeypatch):
     plan = TreatmentPlan.objects.get()
     assert plan.status == "shared"
     justified = plan.procedures.exclude(justification="").get()
-    assert justified.treatment.code == "CO2_FRAC"
+    assert justified.treatment.code == "MICRONEEDLING"
     assert ["isotretinoin_6m", "relative"] in justified.reviewed_flags
 
 

@@ -66,10 +66,11 @@ def patient(clinic):
 
 @pytest.fixture
 def shared(client_as, clinician, patient):
-    """A shared plan: fractional CO2 with a justified isotretinoin caution, and silicone gel."""
+    """A shared plan: microneedling with a justified isotretinoin caution, and silicone gel
+    (fractional CO2 is ruled out: its maker asks for twelve months after isotretinoin)."""
     return make_plan(
         client_as(clinician), clinician, patient,
-        ("CO2_FRAC", "Last dose four months ago; consensus allows fractional resurfacing."),
+        ("MICRONEEDLING", "Last dose four months ago; consensus allows microneedling."),
         ("SILICONE_GEL", ""),
         dated_isotretinoin_last_dose="date", dated_isotretinoin_last_dose_date="2026-07-20",
         condition_herpes_simplex_history="yes",
@@ -126,7 +127,7 @@ class TestDateOfBirthCheck:
         page = visitor.get(link_url(token)).content.decode()
 
         assert "date of birth" in page
-        assert "Aiko" not in page and "CO2" not in page
+        assert "Aiko" not in page and "Microneedling" not in page
 
     def test_the_right_date_opens_the_plan(self, shared, visitor):
         _plan, token = shared
@@ -136,7 +137,7 @@ class TestDateOfBirthCheck:
         assert response.status_code == 302
         page = visitor.get(link_url(token)).content.decode()
         assert "Your treatment plan, Aiko" in page
-        assert "Fractional CO2" in page
+        assert "Microneedling" in page
 
     def test_a_wrong_date_says_so_and_counts(self, shared, visitor, settings):
         settings.PLAN_LINK_RETRY_SECONDS = 0
@@ -240,7 +241,7 @@ class TestThePage:
         assert "Why we chose it for you" in text
         assert "3 sessions, about 6 weeks apart" in text
         assert "4 Jan 2027" in text or "Jan. 4, 2027" in text
-        assert "Time to recover" in text and "about 4 to 7 days" in text
+        assert "Time to recover" in text and "about 1 to 3 days" in text
 
     def test_says_what_to_do_before(self, page):
         before = page.content.decode().split('id="before"')[1].split("</section>")[0]
@@ -252,14 +253,14 @@ class TestThePage:
         cautions = page.content.decode().split('id="cautions"')[1].split("</section>")[0]
 
         assert "isotretinoin" in cautions.lower()
-        assert "consensus allows fractional resurfacing" in cautions
+        assert "consensus allows microneedling" in cautions
 
     def test_gives_one_merged_aftercare_timeline(self, page):
         timeline = page.context["timeline"]
         labels = [row.when for row in timeline]
         treatments = {name for row in timeline for name, _text in row.items}
 
-        assert any("CO2" in name for name in treatments)
+        assert any("Microneedling" in name for name in treatments)
         assert any("ilicone" in name for name in treatments)
         assert labels[0] == "Every day while you use it"
         assert len(labels) == len(set(labels))
@@ -268,9 +269,8 @@ class TestThePage:
     def test_follows_an_intake_edit_at_once(self, shared, visitor, client_as, clinician):
         plan, token = shared
         confirm(visitor, token)
-        assert "Pigment priming" not in before_section(visitor.get(link_url(token)))
+        assert "Pause topical retinoids" not in before_section(visitor.get(link_url(token)))
         consultation = plan.consultation
-        tanned = consultation.consultation_date - datetime.timedelta(days=10)
 
         client_as(clinician).post(
             reverse("consultations:consultation-edit", args=[consultation.pk]),
@@ -278,9 +278,9 @@ class TestThePage:
                             dated_isotretinoin_last_dose="date",
                             dated_isotretinoin_last_dose_date="2026-07-20",
                             condition_herpes_simplex_history="yes",
-                            dated_last_tan="date", dated_last_tan_date=tanned.isoformat()))
+                            condition_topical_retinoid_use="yes"))
 
-        assert "Pigment priming" in before_section(visitor.get(link_url(token)))
+        assert "Pause topical retinoids" in before_section(visitor.get(link_url(token)))
 
     def test_follows_a_catalogue_edit_at_once(self, shared, visitor, catalogue_admin):
         _plan, token = shared
@@ -408,7 +408,7 @@ class TestPdf:
         assert response.content.startswith(b"%PDF")
         text = pdf_text(response)
         assert "AikoTanaka" in text
-        assert "FractionalCO2" in text
+        assert "Microneedling" in text
         assert "ilicone" in text
 
     def test_is_produced_in_chinese(self, shared, visitor):

@@ -16,7 +16,13 @@ from consultations.plan_services import (
 from tests.consultations.intake_data import complete_intake
 from tests.pages import as_read
 from tests.factories import PatientFactory, TreatmentFactory, UserFactory
-from treatments.models import ContraindicationRule, Condition, EvidenceBasis, Treatment
+from treatments.models import (
+    Condition,
+    ContraindicationRule,
+    CoverageDecision,
+    EvidenceBasis,
+    Treatment,
+)
 from treatments.catalogue_state import catalogue_changed
 from treatments.services import catalogue_record_save
 
@@ -41,6 +47,12 @@ def pregnant_with_scars(client_as, clinician, patient):
                   concern_acne_scars="moderate")
 
 
+@pytest.fixture
+def breastfeeding_with_scars(client_as, clinician, patient):
+    return submit(client_as(clinician), patient, condition_lactation="yes",
+                  concern_acne_scars="moderate")
+
+
 def recommendations_url(consultation):
     return reverse("consultations:consultation-recommendations", args=[consultation.pk])
 
@@ -62,13 +74,15 @@ class TestRecommendationPage:
 
     def test_refer_out_options_and_policy_notes_are_shown_apart(self, client_as, clinician,
                                                                 patient):
-        consultation = submit(client_as(clinician), patient, condition_pregnancy="unsure")
+        plain = submit(client_as(clinician), patient)
+        unsure = submit(client_as(clinician), patient, condition_pregnancy="unsure")
 
-        page = client_as(clinician).get(recommendations_url(consultation)).content.decode()
+        page = client_as(clinician).get(recommendations_url(plain)).content.decode()
+        unsure_page = client_as(clinician).get(recommendations_url(unsure)).content.decode()
 
         assert "Refer-out options" in page
         assert "Subcision" in page.split('id="referrals"')[1].split("</section>")[0]
-        assert "unsure" in page.split('id="policy-notes"')[1].split("</section>")[0]
+        assert "unsure" in unsure_page.split('id="policy-notes"')[1].split("</section>")[0]
 
     def test_requirements_name_the_answer_that_called_for_them(self, client_as, clinician,
                                                                patient):
@@ -195,8 +209,8 @@ class TestPlanRules:
         assert plan.procedures.count() == 0
 
     def test_a_relatively_contraindicated_procedure_needs_a_justification(
-            self, clinician, pregnant_with_scars):
-        plan = plan_create(user=clinician, consultation=pregnant_with_scars)
+            self, clinician, breastfeeding_with_scars):
+        plan = plan_create(user=clinician, consultation=breastfeeding_with_scars)
         peel = Treatment.objects.get(code="PEEL_AHA_HIGH")
 
         with pytest.raises(PlanRuleError, match="Write why these cautions are acceptable"):
@@ -205,12 +219,12 @@ class TestPlanRules:
 
         procedure = plan_procedure_add(user=clinician, plan=plan, treatment=peel, sessions=3,
                                        interval_weeks=4,
-                                       justification="Low-strength peel after obstetric advice.")
+                                       justification="Peel agreed with her midwife.")
 
-        assert procedure.justification == "Low-strength peel after obstetric advice."
+        assert procedure.justification == "Peel agreed with her midwife."
         assert procedure.justified_by == clinician
         assert procedure.justified_at is not None
-        assert ["pregnancy", "relative"] in procedure.reviewed_flags
+        assert ["lactation", "relative"] in procedure.reviewed_flags
 
     def test_a_procedure_without_cautions_needs_no_justification(self, clinician,
                                                                  pregnant_with_scars):
@@ -284,9 +298,9 @@ class TestPlanRules:
 
 class TestPlanPages:
     def test_adding_through_the_page_keeps_the_input_when_a_justification_is_missing(
-            self, client_as, clinician, pregnant_with_scars):
+            self, client_as, clinician, breastfeeding_with_scars):
         client = client_as(clinician)
-        client.post(reverse("consultations:plan-create", args=[pregnant_with_scars.pk]))
+        client.post(reverse("consultations:plan-create", args=[breastfeeding_with_scars.pk]))
         plan = TreatmentPlan.objects.get()
         url = reverse("consultations:plan-procedure-add", args=[plan.pk])
 
@@ -377,20 +391,23 @@ class TestStalePlans:
     def test_a_catalogue_change_that_flags_a_planned_procedure_warns(
             self, client_as, clinician, catalogue_admin, planned):
         client = client_as(clinician)
+        microneedling = Treatment.objects.get(code="MICRONEEDLING")
+        # Both conditions were reviewed as needing no rule; the admin now thinks otherwise.
+        CoverageDecision.objects.filter(treatment=microneedling,
+                                        condition__code__in=["epilepsy", "anaemia"]).delete()
         rule = ContraindicationRule(
-            treatment=Treatment.objects.get(code="MICRONEEDLING"),
-            condition=Condition.objects.get(code="hypertension_uncontrolled"),
+            treatment=microneedling, condition=Condition.objects.get(code="epilepsy"),
             severity="relative", rationale="Test.", confidence="low",
             basis=EvidenceBasis.objects.get(code="principle"))
         catalogue_record_save(actor=catalogue_admin, instance=rule, changes={}, created=True)
         # The patient answered no: a rule on a condition they lack changes nothing.
         assert not self.plan_page(client, planned).context["needs_review"]
 
-        rule.condition = Condition.objects.get(code="smoking")
+        rule.condition = Condition.objects.get(code="anaemia")
         catalogue_record_save(actor=catalogue_admin, instance=rule, changes={}, created=False)
         consultation = planned.consultation
         client.post(reverse("consultations:consultation-edit", args=[consultation.pk]),
-                    complete_intake(version=str(consultation.version), condition_smoking="yes"))
+                    complete_intake(version=str(consultation.version), condition_anaemia="yes"))
 
         assert self.plan_page(client, planned).context["needs_review"]
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.factories import TreatmentFactory
 from treatments.models import (
@@ -145,3 +146,29 @@ class TestDetail:
 
         assert response.context["treatment"].rules.all().count() > 30
         assert len(after) == len(before)
+
+
+class TestReviewedDecisions:
+    def test_the_page_lists_what_was_reviewed_as_needing_no_rule_with_its_evidence(
+            self, client_as, clinician):
+        from treatments.models import CoverageDecision
+
+        decision = CoverageDecision.objects.filter(
+            category__code="topical_scar_product").select_related("condition").first()
+
+        response = client_as(clinician).get(detail_url("SILICONE_GEL"))
+
+        page = response.content.decode()
+        reviewed = page.split("Reviewed: no rule needed")[1].split("</details>")[0]
+        assert escape(decision.condition.label) in reviewed
+        assert "decided for the whole category" in reviewed
+        assert escape(decision.reason) in reviewed
+
+    def test_a_rule_of_the_treatment_is_never_listed_as_needing_no_rule(self, client_as,
+                                                                        clinician):
+        response = client_as(clinician).get(detail_url("CO2_FRAC"))
+
+        decided = {d.condition.code for d in response.context["treatment"].no_rule_decisions}
+        ruled = set(response.context["treatment"].rules.values_list("condition__code",
+                                                                    flat=True))
+        assert decided and not decided & ruled

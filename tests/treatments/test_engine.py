@@ -3,7 +3,6 @@ the small catalogue below is built by hand, and the shipped catalogue is read on
 
 import pytest
 
-from tests.treatments import knowledge_base_codes as kb
 from treatments.engine import (
     CatalogueSnapshot,
     ConditionFacts,
@@ -14,6 +13,7 @@ from treatments.engine import (
     TreatmentFacts,
     recommend,
 )
+from treatments.loading import catalogue_file_read
 from treatments.snapshot import catalogue_snapshot
 
 ALL = ("I", "II", "III", "IV", "V", "VI")
@@ -338,7 +338,11 @@ def concern_of(facts):
     return facts.indications[0][0]
 
 
-@pytest.mark.parametrize("code, condition, severity", kb.RULES)
+SHIPPED_RULES = [(t["code"], rule["condition"], rule["severity"])
+                 for t in catalogue_file_read()["treatments"] for rule in t["contraindications"]]
+
+
+@pytest.mark.parametrize("code, condition, severity", SHIPPED_RULES)
 def test_every_shipped_rule_is_applied(shipped, code, condition, severity):
     facts = next(t for t in shipped.treatments if t.code == code)
     intake = Intake(fitzpatrick="III", concerns=((concern_of(facts), "moderate"),),
@@ -382,18 +386,20 @@ class TestDisagreementResolutions:
                                           conditions=frozenset(conditions)), shipped), code)
         return {flag.code: flag.severity for flag in treated.flags}
 
-    def test_d01_isotretinoin_relative_for_guideline_covered_absolute_for_rf_microneedling(
+    def test_d01_isotretinoin_relative_where_only_guidelines_speak_absolute_where_labelled(
             self, shipped):
-        assert self.outcome(shipped, "CO2_FRAC", "isotretinoin_6m")["isotretinoin_6m"] == \
-            "relative"
-        assert self.outcome(shipped, "RF_MICRONEEDLING",
-                            "isotretinoin_6m")["isotretinoin_6m"] == "absolute"
-        assert self.outcome(shipped, "PEEL_TCA_MEDIUM",
-                            "isotretinoin_6m")["isotretinoin_6m"] == "absolute"
+        for guideline_covered in ("NAFL_1550", "PEEL_AHA_LOW", "MICRONEEDLING"):
+            assert self.outcome(shipped, guideline_covered,
+                                "isotretinoin_6m")["isotretinoin_6m"] == "relative"
+        for labelled_or_deep in ("RF_MICRONEEDLING", "CO2_FRAC", "PEEL_TCA_MEDIUM"):
+            assert self.outcome(shipped, labelled_or_deep,
+                                "isotretinoin_6m")["isotretinoin_6m"] == "absolute"
 
-    def test_d02_pregnancy_absolute_for_lasers_relative_where_only_not_evaluated(self, shipped):
+    def test_d02_pregnancy_absolute_wherever_a_source_says_avoid(self, shipped):
         assert self.outcome(shipped, "CO2_FRAC", "pregnancy")["pregnancy"] == "absolute"
-        assert self.outcome(shipped, "HIFU", "pregnancy")["pregnancy"] == "relative"
+        # The micro-focused ultrasound consensus calls it a contraindication, the UK
+        # safety sheet only "not evaluated": the stricter reading holds.
+        assert self.outcome(shipped, "HIFU", "pregnancy")["pregnancy"] == "absolute"
 
     def test_d03_uncontrolled_diabetes_absolute_controlled_relative(self, shipped):
         assert self.outcome(shipped, "CO2_FRAC", "diabetes_uncontrolled") == {
@@ -405,9 +411,9 @@ class TestDisagreementResolutions:
         assert self.outcome(shipped, "RF_MONOPOLAR", "pacemaker_or_implanted_device")[
             "pacemaker_or_implanted_device"] == "absolute"
 
-    def test_d13_toxin_in_pregnancy_and_lactation_is_relative(self, shipped):
+    def test_d13_d77_toxin_in_pregnancy_is_absolute_and_in_lactation_relative(self, shipped):
         assert self.outcome(shipped, "BOTOX", "pregnancy", "lactation") == {
-            "pregnancy": "relative", "lactation": "relative"}
+            "pregnancy": "absolute", "lactation": "relative"}
 
     def test_d20_ipl_with_cold_sores_is_a_caution_with_antiviral_cover(self, shipped):
         treated = result(recommend(Intake(fitzpatrick="III", concerns=(("hyperpigmentation",

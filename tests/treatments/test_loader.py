@@ -25,6 +25,7 @@ from treatments.models import (
     ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
+    CoverageDecision,
     DatedQuestion,
     DepthLevel,
     Disagreement,
@@ -34,6 +35,7 @@ from treatments.models import (
     Mechanism,
     PreTreatmentRequirement,
     Requirement,
+    RequirementContraindication,
     TextTranslation,
     Treatment,
     TreatmentCategory,
@@ -44,7 +46,7 @@ CATALOGUE_MODELS = [
     Treatment, Indication, ConcernExclusion, ContraindicationRule, PreTreatmentRequirement,
     AftercareStep, Concern, Condition, Requirement, Mechanism, DepthLevel, TreatmentCategory,
     EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement, DatedQuestion, ConditionWindow,
-    TextTranslation,
+    TextTranslation, CoverageDecision, RequirementContraindication,
 ]
 
 
@@ -58,6 +60,8 @@ def counts():
 
 
 def catalogue_wipe():
+    CoverageDecision.objects.all().delete()
+    RequirementContraindication.objects.all().delete()
     TextTranslation.objects.all().delete()
     Treatment.objects.all().delete()
     for model in [DatedQuestion, Condition, Concern, Requirement, Mechanism, DepthLevel, TreatmentCategory,
@@ -81,14 +85,22 @@ class TestDataFile:
         ("sources", "key", kb.SOURCES),
         ("disagreements", "code", kb.DISAGREEMENTS),
     ])
-    def test_holds_every_code_of_the_knowledge_base(self, data, section, key, expected):
-        assert [row[key] for row in data[section]] == expected
+    def test_holds_every_code_of_the_knowledge_base_in_its_order(self, data, section, key,
+                                                                   expected):
+        codes = [row[key] for row in data[section]]
+        assert [code for code in codes if code in expected] == expected
 
-    def test_holds_every_contraindication_rule_with_its_severity(self, data):
-        rules = [(t["code"], rule["condition"], rule["severity"])
-                 for t in data["treatments"] for rule in t["contraindications"]]
-        assert sorted(rules) == sorted(kb.RULES)
-        assert len(rules) == kb.RULE_COUNT
+    def test_keeps_every_rule_of_the_knowledge_base_never_weaker(self, data):
+        """The sources may make a rule stricter than the knowledge base had it, never
+        milder, and never drop it."""
+        strictness = {"informational": 0, "relative": 1, "absolute": 2}
+        rules = {(t["code"], rule["condition"]): rule["severity"]
+                 for t in data["treatments"] for rule in t["contraindications"]}
+        assert len(kb.RULES) == kb.RULE_COUNT
+        for treatment, condition, severity in kb.RULES:
+            assert (treatment, condition) in rules, (treatment, condition)
+            assert strictness[rules[treatment, condition]] >= strictness[severity], (
+                treatment, condition)
 
     def test_every_rule_explains_itself_and_names_its_evidence(self, data):
         source_keys = {s["key"] for s in data["sources"]}
@@ -121,14 +133,25 @@ class TestDataFile:
 @pytest.mark.django_db
 class TestLoading:
     def test_loads_every_record_of_the_data_file(self, data):
-        assert set(Treatment.objects.values_list("code", flat=True)) == set(kb.TREATMENTS)
-        assert set(Concern.objects.values_list("code", flat=True)) == set(kb.CONCERNS)
-        assert set(Condition.objects.values_list("code", flat=True)) == set(kb.CONDITIONS)
-        assert set(Requirement.objects.values_list("code", flat=True)) == set(kb.REQUIREMENTS)
-        assert set(EvidenceSource.objects.values_list("key", flat=True)) == set(kb.SOURCES)
+        def codes(section, key="code"):
+            return {row[key] for row in data[section]}
+
+        assert set(Treatment.objects.values_list("code", flat=True)) == codes("treatments")
+        assert set(Concern.objects.values_list("code", flat=True)) == codes("concerns")
+        assert set(Condition.objects.values_list("code", flat=True)) == codes("conditions")
+        assert set(Requirement.objects.values_list("code", flat=True)) == codes("requirements")
+        assert set(EvidenceSource.objects.values_list("key", flat=True)) == codes("sources",
+                                                                                   "key")
         stored_rules = set(ContraindicationRule.objects.values_list(
             "treatment__code", "condition__code", "severity"))
-        assert stored_rules == set(kb.RULES)
+        assert stored_rules == {(t["code"], rule["condition"], rule["severity"])
+                                for t in data["treatments"] for rule in t["contraindications"]}
+        decisions = [(entry.get("treatment"), entry.get("category"), code)
+                     for entry in data["coverage_decisions"]["decisions"]
+                     for code in entry["conditions"]]
+        assert CoverageDecision.objects.count() == len(decisions)
+        assert set(CoverageDecision.objects.values_list(
+            "treatment__code", "category__code", "condition__code")) == set(decisions)
         assert PreTreatmentRequirement.objects.count() == kb.REQUIREMENT_STEP_COUNT
         assert AftercareStep.objects.count() == kb.AFTERCARE_STEP_COUNT
         assert Indication.objects.count() == kb.INDICATION_COUNT
@@ -245,8 +268,9 @@ class TestTranslations:
         assert chinese["language"] == "zh-hans"
         assert list(chinese["treatments"]) == kb.TREATMENTS
         assert set(chinese["concerns"]) == set(kb.CONCERNS)
-        assert set(chinese["conditions"]) == set(kb.CONDITIONS)
-        assert set(chinese["requirements"]) == set(kb.REQUIREMENTS)
+        assert set(chinese["conditions"]) == {row["code"] for row in data["conditions"]}
+        assert set(chinese["requirements"]) == {row["code"] for row in data["requirements"]}
+        assert set(chinese["dated_questions"]) == {row["code"] for row in data["dated_questions"]}
         for treatment in data["treatments"]:
             texts = chinese["treatments"][treatment["code"]]
             assert len(texts["timings"]) == len(treatment["requirements"])

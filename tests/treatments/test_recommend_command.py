@@ -45,7 +45,22 @@ def test_one_intake_gives_one_result(tmp_path):
     assert len(result["treatments"]) == 27
     assert set(co2) == {"name", "indicated", "matched_concerns", "not_indicated_for",
                         "excluded", "flags", "requirements", "fitzpatrick", "pih_risk",
-                        "referral", "score"}
+                        "referral", "score", "unreviewed"}
+    assert co2["unreviewed"] == []
+
+
+def test_conditions_not_reviewed_for_a_treatment_are_listed_on_it(tmp_path):
+    from treatments.models import CoverageDecision
+
+    CoverageDecision.objects.filter(category__code="topical_scar_product",
+                                    condition__code="epilepsy").delete()
+    CoverageDecision.objects.filter(treatment__code="SILICONE_GEL",
+                                    condition__code="epilepsy").delete()
+    _, out, _ = run(tmp_path, {"fitzpatrick": "III", "concerns": ["scars_hypertrophic_keloid"],
+                               "conditions": ["epilepsy", "pregnancy"]})
+
+    gel = json.loads(out)["treatments"]["SILICONE_GEL"]
+    assert gel["unreviewed"] == ["epilepsy"]
 
 
 def test_an_array_gives_an_array_in_the_same_order(tmp_path):
@@ -71,8 +86,13 @@ def test_policies_and_requirements_are_in_the_output(tmp_path):
     assert "pregnancy" in result["conditions"]
     assert any(note.startswith("pregnancy_unsure") for note in result["notes"])
     assert any(note.startswith("fitzpatrick_unknown") for note in result["notes"])
-    steps = {s["code"]: s["strength"] for s in result["treatments"]["CO2_FRAC"]["requirements"]}
-    assert steps["antiviral_prophylaxis"] == "required"
+    steps = {s["code"]: s for s in result["treatments"]["CO2_FRAC"]["requirements"]}
+    # Unsure about pregnancy reads as pregnant: the antiviral is proposed as the
+    # prescriber's choice of drug and dose, in place of the standard course.
+    antiviral = steps["antiviral_prophylaxis_prescriber_adjusted"]
+    assert antiviral["strength"] == "required"
+    assert antiviral["replaces"] == "antiviral_prophylaxis"
+    assert [c["condition"] for c in antiviral["replaced_because"]] == ["pregnancy"]
     assert result["treatments"]["CO2_FRAC"]["pih_risk"] == "high"
 
 

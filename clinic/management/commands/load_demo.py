@@ -139,8 +139,9 @@ class Command(BaseCommand):
         return created
 
     def load_plan(self, clinic, clinician):
-        """A shared plan for the acne-scar patient, with one justified caution: fractional CO2
-        within six months of isotretinoin, which the consensus guidance allows."""
+        """A shared plan for the acne-scar patient, with one justified caution: microneedling
+        within six months of isotretinoin, which the consensus guidance allows (fractional CO2
+        is ruled out: its maker's safety information asks for twelve months)."""
         patient = Patient.objects.get(clinic=clinic, full_name="Aiko Tanaka")
         consultation = patient.consultations.order_by("-id").first()
         existing = TreatmentPlan.objects.filter(consultation__patient=patient).first()
@@ -149,12 +150,12 @@ class Command(BaseCommand):
         plan = plan_create(user=clinician, consultation=consultation)
         start = timezone.localdate() + datetime.timedelta(weeks=8)
         plan_procedure_add(
-            user=clinician, plan=plan, treatment=Treatment.objects.get(code="CO2_FRAC"),
-            sessions=3, interval_weeks=8, first_date=start,
-            notes="Low density, with antiviral cover for her cold sores.",
+            user=clinician, plan=plan, treatment=Treatment.objects.get(code="MICRONEEDLING"),
+            sessions=3, interval_weeks=6, first_date=start,
+            notes="Moderate depth on both cheeks, with antiviral cover for her cold sores.",
             justification=("Last isotretinoin dose four months ago. Consensus guidance finds "
-                           "no reason to delay fractional resurfacing; fully ablative "
-                           "full-face settings are avoided and she has agreed a test area."),
+                           "no reason to delay microneedling after isotretinoin; shallow "
+                           "needle depths first and she has agreed a test area."),
         )
         plan_procedure_add(
             user=clinician, plan=plan, treatment=Treatment.objects.get(code="SILICONE_GEL"),
