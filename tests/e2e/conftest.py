@@ -46,6 +46,15 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def served_static_files(settings):
+    """The live server serves static files from the apps' folders, by their plain names
+    (the hashed names of the production storage exist only once collected), so pages are
+    tested with their stylesheets."""
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 @pytest.fixture
 def catalogue(transactional_db):
     """The live server's database is emptied between browser tests: load what they need."""

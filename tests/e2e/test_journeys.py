@@ -1,6 +1,7 @@
 """The product as its users use it, in a real browser."""
 
 import datetime
+import os
 import re
 
 import pytest
@@ -40,7 +41,7 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Patient details saved.")
 
-    # The intake: pregnant, with acne scars.
+    # The intake: breastfeeding, with acne scars.
     page.click("text=New consultation")
     page.select_option("#id_skin_type", "combination")
     page.select_option("#id_fitzpatrick", "III")
@@ -50,15 +51,15 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
         radio.check()
     for radio in page.locator("input[type=radio][value=never]").all():
         radio.check()
-    page.check("input[name=condition_pregnancy][value=yes]")
+    page.check("input[name=condition_lactation][value=yes]")
     page.check("#id_history_reviewed")
     page.click("button[name=submit]")
     page.wait_for_selector("text=Intake submitted.")
 
-    # The recommendation: CO2 excluded because of pregnancy; silicone gel suitable.
+    # The recommendation: CO2 excluded because of breastfeeding; silicone gel suitable.
     page.click("main >> text=Recommendations")
     excluded = page.locator("#excluded-CO2_FRAC")
-    assert "Pregnancy" in excluded.inner_text()
+    assert "Breastfeeding" in excluded.inner_text()
     assert "Rules it out" in excluded.inner_text()
     suitable = page.locator("#treatment-SILICONE_GEL")
     assert suitable.is_visible()
@@ -69,7 +70,7 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
     page.goto(f"{base}/plans/{plan_id}/procedures/add/?treatment=PEEL_AHA_HIGH")
     page.fill("#id_sessions", "3")
     page.fill("#id_interval_weeks", "4")
-    page.fill("#id_justification", "Agreed with her obstetrician: a gentle peel course.")
+    page.fill("#id_justification", "Agreed with her midwife: a gentle peel course.")
     page.click("form.card button[type=submit]")
     page.wait_for_selector("text=Cautions accepted")
     page.goto(f"{base}/plans/{plan_id}/procedures/add/?treatment=SILICONE_GEL")
@@ -85,7 +86,7 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
     patient.fill("#id_date_of_birth", "1992-03-14")
     patient.click("main button[type=submit]")
     patient.wait_for_selector("text=您的治疗方案")
-    assert "Agreed with her obstetrician" in patient.content()
+    assert "Agreed with her midwife" in patient.content()
     patient.click("text=English")
     patient.wait_for_selector("text=Your treatment plan, Lena")
     with patient.expect_download() as download:
@@ -129,3 +130,30 @@ def test_a_new_rule_changes_the_clinicians_recommendation(catalogue, live_server
     assert "Smoking" in excluded.inner_text()
     assert "smoking delays healing" in excluded.inner_text()
     assert clinician_page.locator("#treatment-SILICONE_GEL").count() == 0
+
+
+def test_the_coverage_grid_fits_a_laptop_screen_and_scrolls_inside(catalogue, live_server,
+                                                                  new_page):
+    """About 70 conditions by 27 treatments: the page never scrolls sideways at 1366 px;
+    the grid scrolls inside its own box with the headers kept in view."""
+    clinic = ClinicFactory(name="Harbourside Skin Clinic")
+    admin = UserFactory(clinic=clinic, role=CATALOGUE_ADMIN)
+    page = new_page(viewport={"width": 1366, "height": 768})
+    sign_in(page, live_server.url, admin)
+
+    page.goto(f"{live_server.url}{reverse('admin:treatments_coverage_grid')}")
+
+    grid = page.locator(".coverage-scroll")
+    assert page.locator(".coverage-grid tbody tr").count() >= 70
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert grid.evaluate("box => box.scrollWidth > box.clientWidth")
+    grid.evaluate("box => { box.scrollTop = 600; box.scrollLeft = 400; }")
+    box = grid.bounding_box()
+    header = page.locator(".coverage-grid thead tr.treatments th").nth(15).bounding_box()
+    condition = page.locator(".coverage-grid tbody th").nth(30).bounding_box()
+    # Scrolled down and across, the treatment names and the condition names stay in view.
+    assert box["y"] <= header["y"] <= box["y"] + 60
+    assert box["x"] <= condition["x"] <= box["x"] + 5
+    if os.environ.get("SCREENSHOTS"):
+        grid.evaluate("box => { box.scrollTop = 0; box.scrollLeft = 0; }")
+        page.screenshot(path=os.environ["SCREENSHOTS"] + "/coverage-grid.png")
