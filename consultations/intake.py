@@ -1,13 +1,11 @@
 """Turning what the intake recorded into what the engine reads.
 
-The first part is pure: the Fitzpatrick questionnaire and the time windows work on plain
-values and are tested without a database. `intake_from_consultation` at the end adapts a
-saved consultation (with its answers prefetched) into the engine's Intake.
+The first part is pure: the Fitzpatrick questionnaire works on plain values and is tested
+without a database. `intake_from_consultation` at the end adapts a saved consultation (with
+its answers prefetched) into the engine's Intake; the time windows are the engine's.
 """
 
-import calendar
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
@@ -56,55 +54,6 @@ def questionnaire_phototype(answers):
     return next(phototype for upper, phototype in FITZPATRICK_SCORE_BANDS if total <= upper)
 
 
-def window_start(on, length, unit):
-    """The first day of a window of `length` days, weeks or months ending on `on`.
-
-    Months are calendar months: six months before 31 August is 28 (or 29) February.
-    """
-    if unit == "days":
-        return on - timedelta(days=length)
-    if unit == "weeks":
-        return on - timedelta(weeks=length)
-    if unit == "months":
-        year, month_index = divmod(on.month - 1 - length, 12)
-        year, month = on.year + year, month_index + 1
-        return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
-    raise ValueError(f"unknown window unit {unit!r}")
-
-
-def within_window(when, on, length, unit):
-    """True when `when` lies in the window ending on `on`; the window's first day counts
-    (the conservative reading: exactly six months ago is still 'within six months')."""
-    return window_start(on, length, unit) <= when <= on
-
-
-@dataclass(frozen=True)
-class DatedQuestionFacts:
-    code: str
-    ongoing_condition: str = ""
-    windows: tuple = ()  # ((condition code, length, unit), ...)
-
-
-def dated_conditions(consultation_date, answers, questions):
-    """The time-window conditions that dated answers give on the consultation date.
-
-    `answers` maps a question code to (answer, date) with answer "never", "date" or
-    "ongoing"; `questions` maps a question code to its DatedQuestionFacts.
-    """
-    present = set()
-    for code, (answer, when) in answers.items():
-        facts = questions.get(code)
-        if facts is None:
-            continue
-        if answer == "ongoing" and facts.ongoing_condition:
-            present.add(facts.ongoing_condition)
-        elif answer == "date" and when is not None:
-            for condition, length, unit in facts.windows:
-                if within_window(when, consultation_date, length, unit):
-                    present.add(condition)
-    return present
-
-
 @dataclass(frozen=True)
 class IntakeCatalogue:
     """The catalogue the intake form is built from: what it asks and how answers map."""
@@ -112,11 +61,12 @@ class IntakeCatalogue:
     concerns: list
     conditions: list  # conditions asked as yes/no, in intake order
     dated_questions: list
-    dated_facts: dict = field(default_factory=dict)
 
 
-def intake_from_consultation(consultation, intake_catalogue):
-    """The engine's Intake for a saved consultation (answers already prefetched)."""
+def intake_from_consultation(consultation, intake_catalogue=None, as_of=None):
+    """The engine's Intake for a saved consultation (answers already prefetched), for
+    treatment on `as_of` (by default the consultation's date). The dated answers go to the
+    engine as recorded: it derives the time-window conditions itself."""
     conditions = set()
     pregnancy_answer = ""
     for answer in consultation.condition_answers.all():
@@ -127,9 +77,6 @@ def intake_from_consultation(consultation, intake_catalogue):
         elif answer.answer in ("yes", "unsure"):
             # 'Unsure' about anything else is read as yes: the cautious reading.
             conditions.add(code)
-    dated = {a.question.code: (a.answer, a.date) for a in consultation.dated_answers.all()}
-    conditions |= dated_conditions(consultation.consultation_date, dated,
-                                   intake_catalogue.dated_facts)
     return Intake(
         fitzpatrick=consultation.fitzpatrick or UNKNOWN_PHOTOTYPE,
         concerns=tuple((c.concern.code, c.severity) for c in consultation.concerns.all()),
@@ -140,4 +87,7 @@ def intake_from_consultation(consultation, intake_catalogue):
         skin_type=consultation.skin_type,
         no_medications=consultation.no_medications,
         questionnaire_phototype=questionnaire_phototype(consultation.questionnaire or {}),
+        dated_answers=tuple((a.question.code, a.answer, a.date)
+                            for a in consultation.dated_answers.all()),
+        as_of=as_of or consultation.consultation_date,
     )

@@ -21,7 +21,12 @@ from consultations.models import (
     PlanShareLink,
     TreatmentPlan,
 )
-from consultations.selectors import consultation_recommendation, flag_key, plan_review_needed
+from consultations.selectors import (
+    consultation_recommendation,
+    consultation_recommendations_on,
+    flag_key,
+    plan_review_needed,
+)
 from treatments.snapshot import catalogue_version
 
 
@@ -56,13 +61,26 @@ def plan_create(*, user, consultation):
     return plan
 
 
-def _treatment_result(plan, treatment):
-    recommendation = consultation_recommendation(plan.consultation)
-    for result in recommendation.treatments:
-        if result.code == treatment.code:
-            return result
-    raise PlanRuleError(_("%(name)s is not an active treatment in the catalogue.")
-                        % {"name": treatment.name}, field="treatment")
+def session_dates(consultation, sessions, interval_weeks, first_date):
+    """The day of each session: from the first date, every `interval_weeks`; without a
+    first date, the consultation's date."""
+    start = first_date or consultation.consultation_date
+    step = datetime.timedelta(weeks=interval_weeks or 0)
+    return sorted({start + step * number for number in range(max(sessions or 1, 1))})
+
+
+def _treatment_results(plan, treatment, days):
+    """The engine's result for the treatment on each session day, by day."""
+    results = {}
+    for day, recommendation in consultation_recommendations_on(plan.consultation,
+                                                               days).items():
+        result = next((r for r in recommendation.treatments if r.code == treatment.code),
+                      None)
+        if result is None:
+            raise PlanRuleError(_("%(name)s is not an active treatment in the catalogue.")
+                                % {"name": treatment.name}, field="treatment")
+        results[day] = result
+    return results
 
 
 def _require_editable(plan):
@@ -80,20 +98,30 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     Refer-out options are not bookable and are refused too.
     """
     _require_editable(plan)
-    result = _treatment_result(plan, treatment)
+    days = session_dates(plan.consultation, sessions, interval_weeks, first_date)
+    results = _treatment_results(plan, treatment, days)
+    result = results[days[0]]
     if result.referral:
         raise PlanRuleError(_("%(name)s is a referral to a specialist, not a procedure to "
                               "book here.") % {"name": treatment.name}, field="treatment")
-    if result.excluded:
-        absolute = [f.code for f in result.flags if f.severity == "absolute"]
-        raise PlanRuleError(_("%(name)s is ruled out for this patient (%(flags)s): it cannot "
-                              "be added to the plan.") % {"name": treatment.name,
-                                                           "flags": ", ".join(absolute)},
-                            field="treatment")
+    for day, on_day in results.items():
+        if on_day.excluded:
+            absolute = [f.code for f in on_day.flags if f.severity == "absolute"]
+            message = _("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
+                        "cannot be added to the plan.") % {
+                "name": treatment.name, "day": day.isoformat(), "flags": ", ".join(absolute)}
+            if on_day.suitable_from:
+                message += " " + _("It becomes possible from %(day)s.") % {
+                    "day": on_day.suitable_from.isoformat()}
+            raise PlanRuleError(message, field="first_date" if first_date else "treatment")
+    # A caution on any session day needs the justification; each is recorded once.
+    flags = {tuple(flag_key(flag)): flag for on_day in results.values()
+             for flag in on_day.flags}
+    cautions = [flag for flag in flags.values() if flag.severity == "relative"]
     justification = (justification or "").strip()
-    if result.cautions and not justification:
+    if cautions and not justification:
         raise PlanRuleError(_("Write why these cautions are acceptable for this patient: %(flags)s.")
-                            % {"flags": ", ".join(f.code for f in result.cautions)},
+                            % {"flags": ", ".join(sorted({f.code for f in cautions}))},
                             field="justification")
     if plan.procedures.filter(treatment=treatment).exists():
         raise PlanRuleError(_("%(name)s is already in this plan.") % {"name": treatment.name},
@@ -103,10 +131,10 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
         first_date=first_date, notes=notes,
-        justification=justification if result.cautions else "",
-        justified_by=user if result.cautions else None,
-        justified_at=now if result.cautions else None,
-        reviewed_flags=[flag_key(flag) for flag in result.flags],
+        justification=justification if cautions else "",
+        justified_by=user if cautions else None,
+        justified_at=now if cautions else None,
+        reviewed_flags=[list(key) for key in sorted(flags)],
         position=plan.procedures.count(),
     )
 

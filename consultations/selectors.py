@@ -5,6 +5,7 @@ consultation from the URL goes through these functions, which answer 404 for any
 """
 
 import datetime
+from dataclasses import replace
 
 from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
@@ -13,7 +14,7 @@ from django.utils import timezone
 from clinic.audit import audit
 from clinic.models import AuditEvent
 from clinic.roles import staff_membership
-from consultations.intake import DatedQuestionFacts, IntakeCatalogue, intake_from_consultation
+from consultations.intake import IntakeCatalogue, intake_from_consultation
 from consultations.models import (
     ConditionAnswer,
     Consultation,
@@ -179,19 +180,10 @@ def intake_catalogue():
                                    queryset=ConditionWindow.objects.select_related("condition")))
         .order_by("position", "code")
     )
-    facts = {
-        question.code: DatedQuestionFacts(
-            code=question.code,
-            ongoing_condition=question.ongoing_condition.code if question.ongoing_condition else "",
-            windows=tuple((w.condition.code, w.length, w.unit) for w in question.windows.all()),
-        )
-        for question in questions
-    }
     return IntakeCatalogue(
         concerns=list(Concern.objects.filter(active=True).order_by("label")),
         conditions=conditions,
         dated_questions=questions,
-        dated_facts=facts,
     )
 
 
@@ -205,11 +197,19 @@ def consultation_notices(consultation, catalogue=None):
 
 def consultation_recommendation(consultation, catalogue=None, snapshot=None):
     """The engine's recommendation for a consultation's current answers against the current
-    catalogue: always computed afresh, never a stored copy."""
-    catalogue = catalogue or intake_catalogue()
+    catalogue, for treatment on the consultation's date: always computed afresh, never a
+    stored copy."""
     snapshot = snapshot or catalogue_snapshot()
-    intake = intake_from_consultation(consultation_with_answers(consultation), catalogue)
-    return recommend(intake, snapshot)
+    return recommend(intake_from_consultation(consultation_with_answers(consultation)),
+                     snapshot)
+
+
+def consultation_recommendations_on(consultation, days):
+    """The engine's recommendation for each day a session would be given (the answers are
+    read once): a contraindication from a date applies to the sessions inside its window."""
+    snapshot = catalogue_snapshot()
+    intake = intake_from_consultation(consultation_with_answers(consultation))
+    return {day: recommend(replace(intake, as_of=day), snapshot) for day in days}
 
 
 def patient_plans(patient):

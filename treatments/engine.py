@@ -9,7 +9,9 @@ named, documented policies (their wording and on/off switch live in the catalogu
 implications come from the catalogue.
 """
 
+import calendar
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 PHOTOTYPES = ("I", "II", "III", "IV", "V", "VI")
 UNKNOWN_PHOTOTYPE = "unknown"
@@ -42,6 +44,17 @@ class Intake:
     skin_type: str = ""
     no_medications: bool = False
     questionnaire_phototype: str = ""  # what the Fitzpatrick questionnaire gave, if filled
+    dated_answers: tuple = ()  # ((question code, "date" | "ongoing" | "never", date), ...)
+    as_of: date | None = None  # the day the treatment would be given
+
+
+@dataclass(frozen=True)
+class DatedQuestionFacts:
+    """A question answered with a date, and the conditions its windows give."""
+
+    code: str
+    ongoing_condition: str = ""
+    windows: tuple = ()  # ((condition code, length, unit), ...)
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,7 @@ class CatalogueSnapshot:
     version: int = 0  # the catalogue state this snapshot was read at
     category_decisions: dict = field(default_factory=dict)  # category -> frozenset of codes
     steps: dict = field(default_factory=dict)  # step code -> StepFacts
+    dated_questions: dict = field(default_factory=dict)  # code -> DatedQuestionFacts
 
     def policy(self, code):
         return next((policy for policy in self.policies if policy.code == code), None)
@@ -192,6 +206,66 @@ class Note:
 class NormalisedIntake:
     conditions: frozenset
     notes: tuple
+    until: dict = field(default_factory=dict)  # date-derived condition -> first day it lapses
+
+
+# -- Time windows: conditions that follow from a dated answer ----------------------------
+
+def window_start(on, length, unit):
+    """The first day of a window of `length` days, weeks or months ending on `on`.
+
+    Months are calendar months: six months before 31 August is 28 (or 29) February.
+    """
+    if unit == "days":
+        return on - timedelta(days=length)
+    if unit == "weeks":
+        return on - timedelta(weeks=length)
+    if unit == "months":
+        year, month_index = divmod(on.month - 1 - length, 12)
+        year, month = on.year + year, month_index + 1
+        return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
+    raise ValueError(f"unknown window unit {unit!r}")
+
+
+def within_window(when, on, length, unit):
+    """True when `when` lies in the window ending on `on`; the window's first day counts
+    (the conservative reading: exactly six months ago is still 'within six months')."""
+    return window_start(on, length, unit) <= when <= on
+
+
+def window_lapses(when, length, unit):
+    """The first day on which a dated answer no longer falls within the window."""
+    if unit == "days":
+        return when + timedelta(days=length + 1)
+    if unit == "weeks":
+        return when + timedelta(weeks=length, days=1)
+    year, month_index = divmod(when.month - 1 + length, 12)
+    year, month = when.year + year, month_index + 1
+    day = when.replace(year=year, month=month, day=min(when.day,
+                                                       calendar.monthrange(year, month)[1]))
+    while window_start(day, length, unit) <= when:  # month ends clamp: step past them
+        day += timedelta(days=1)
+    return day
+
+
+def dated_conditions(intake, catalogue):
+    """The conditions the dated answers give on the day of treatment, each with the first
+    day it lapses (None for an ongoing one)."""
+    present = {}
+    for code, answer, when in intake.dated_answers:
+        facts = catalogue.dated_questions.get(code)
+        if facts is None:
+            continue
+        if answer == "ongoing" and facts.ongoing_condition:
+            present[facts.ongoing_condition] = None
+        elif answer == "date" and when is not None and intake.as_of is not None:
+            for condition, length, unit in facts.windows:
+                if within_window(when, intake.as_of, length, unit):
+                    lapses = window_lapses(when, length, unit)
+                    if condition not in present or (present[condition] is not None
+                                                    and present[condition] < lapses):
+                        present[condition] = lapses
+    return present
 
 
 def expand_implications(conditions, catalogue):
@@ -217,6 +291,11 @@ def normalise(intake, catalogue):
     """
     conditions = set(intake.conditions)
     notes = []
+    dated = dated_conditions(intake, catalogue)
+    # A condition given outright has no end; one that follows only from a date lapses.
+    until = {code: lapses for code, lapses in dated.items()
+             if lapses is not None and code not in conditions}
+    conditions |= set(dated)
 
     def note(code, message):
         policy = catalogue.policy(code)
@@ -226,10 +305,17 @@ def normalise(intake, catalogue):
 
     if intake.pregnancy_answer == "yes":
         conditions.add(PREGNANCY)
-    if intake.pregnancy_answer == "unsure" and note(
-            PREGNANCY_UNSURE,
-            "Pregnancy was answered 'unsure': the intake is read as pregnant until clarified."):
+    if intake.pregnancy_answer == "unsure":
+        # 'Unsure' is never read as 'no': with the policy switched off, the cautious
+        # reading still applies, and the note says so.
         conditions.add(PREGNANCY)
+        if not note(PREGNANCY_UNSURE, "Pregnancy was answered 'unsure': the intake is read "
+                                      "as pregnant until clarified."):
+            notes.append(Note(
+                policy=PREGNANCY_UNSURE, title="Unsure about pregnancy",
+                message="Pregnancy was answered 'unsure' and the catalogue's policy for it "
+                        "is switched off: the cautious reading applies, as pregnant until "
+                        "clarified."))
 
     if {DIABETES_CONTROLLED, DIABETES_UNCONTROLLED} <= conditions and note(
             DIABETES_BOTH_ANSWERS,
@@ -237,7 +323,17 @@ def normalise(intake, catalogue):
             "(the stricter) is applied."):
         conditions.discard(DIABETES_CONTROLLED)
 
+    before = set(conditions)
     conditions = expand_implications(conditions, catalogue)
+    # A condition lapses with the last of the date-derived answers that give it, directly or
+    # by implication; given by anything lasting, it lasts.
+    lapsing = {}
+    for code in conditions:
+        sources = [given for given in before
+                   if given == code or code in expand_implications({given}, catalogue)]
+        if sources and all(given in until for given in sources):
+            lapsing[code] = max(until[given] for given in sources)
+    until = lapsing
 
     if intake.fitzpatrick not in PHOTOTYPES:
         note(FITZPATRICK_UNKNOWN,
@@ -265,7 +361,8 @@ def normalise(intake, catalogue):
              "'No medications' was ticked, yet medicines were recorded "
              f"({'; '.join(medications)}): they are kept and applied.")
 
-    return NormalisedIntake(conditions=frozenset(conditions), notes=tuple(notes))
+    return NormalisedIntake(conditions=frozenset(conditions), notes=tuple(notes),
+                            until=until)
 
 
 # -- Steps 2 to 9: candidates, flags, phototypes, requirements, ranking ------------------
@@ -296,6 +393,7 @@ class Flag:
     confidence: str = ""
     sources: tuple = ()
     scope: str = ""
+    until: date | None = None  # first day it no longer applies, for a date-derived flag
 
 
 @dataclass(frozen=True)
@@ -351,6 +449,14 @@ class TreatmentResult:
     @property
     def excluded(self):
         return any(flag.severity == "absolute" for flag in self.flags)
+
+    @property
+    def suitable_from(self):
+        """When every absolute flag follows from a date: the first day none applies."""
+        absolute = [flag for flag in self.flags if flag.severity == "absolute"]
+        if not absolute or any(flag.until is None for flag in absolute):
+            return None
+        return max(flag.until for flag in absolute)
 
     @property
     def cautions(self):
@@ -484,7 +590,7 @@ def depth_points(depth_rank, severity):
     return DEPTH_POINTS.get(distance, FAR_DEPTH_POINTS)
 
 
-def evaluate(treatment, intake, conditions, concern_severity, catalogue):
+def evaluate(treatment, intake, conditions, concern_severity, catalogue, until=None):
     matched = []
     indication_points = 0.0
     depth_total = 0.0
@@ -506,7 +612,8 @@ def evaluate(treatment, intake, conditions, concern_severity, catalogue):
             notes.append((rule.condition, rule.rationale, rule.sources))
             continue
         flags.append(Flag(rule.condition, rule.severity, rule.rationale, rule.basis,
-                          rule.confidence, rule.sources, rule.scope))
+                          rule.confidence, rule.sources, rule.scope,
+                          until=(until or {}).get(rule.condition)))
     flags.extend(phototype_flags(treatment, intake.fitzpatrick))
     flags.sort(key=lambda flag: (flag.severity != "absolute", flag.code))
 
@@ -582,8 +689,8 @@ def recommend(intake, catalogue):
     """
     normalised = normalise(intake, catalogue)
     severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))
-    results = [evaluate(t, intake, normalised.conditions, severities, catalogue)
-               for t in catalogue.treatments]
+    results = [evaluate(t, intake, normalised.conditions, severities, catalogue,
+                        normalised.until) for t in catalogue.treatments]
     results.sort(key=lambda r: (not r.suitable, not r.indicated, -r.score.total,
                                 len(r.cautions), r.name))
     return Recommendation(conditions=normalised.conditions, notes=normalised.notes + skin_notes,

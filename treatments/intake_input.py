@@ -1,11 +1,13 @@
 """Reading an intake given as JSON (the `recommend` command's input, see its help) into the
 engine's Intake, refusing anything malformed with a message that names the field."""
 
+import datetime
+
 from treatments.engine import PHOTOTYPES, UNKNOWN_PHOTOTYPE, Intake
 from treatments.models import TreatmentArea
 
 FIELDS = {"fitzpatrick", "concerns", "conditions", "pregnancy_answer", "treatment_area",
-          "acne_scar_subtypes", "skin_type"}
+          "acne_scar_subtypes", "skin_type", "dated_answers", "as_of"}
 PREGNANCY_ANSWERS = ("yes", "no", "unsure")
 TREATMENT_AREAS = tuple(TreatmentArea.values)
 SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
@@ -41,7 +43,36 @@ def _phototype(value, field):
     raise IntakeInputError(field, f"{value!r} is not a phototype (I to VI, 1 to 6, or unknown)")
 
 
-def intake_from_json(data, catalogue, where=""):
+def _date(value, field):
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise IntakeInputError(field, f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def _dated_answers(value, field, catalogue):
+    if not isinstance(value, dict):
+        raise IntakeInputError(field, f"expected an object of question codes, got {value!r}")
+    answers = []
+    for code, answer in value.items():
+        facts = catalogue.dated_questions.get(code)
+        where = f"{field}.{code}"
+        if facts is None:
+            raise IntakeInputError(where, f"unknown dated question code {code!r}")
+        if answer == "never":
+            answers.append((code, "never", None))
+        elif answer == "ongoing":
+            if not facts.ongoing_condition:
+                raise IntakeInputError(where, "'ongoing' is not an answer to this question")
+            answers.append((code, "ongoing", None))
+        else:
+            answers.append((code, "date", _date(answer, where)))
+    return tuple(answers)
+
+
+def intake_from_json(data, catalogue, where="", today=None):
     """An Intake from one decoded JSON object, checked against the catalogue's codes."""
     if not isinstance(data, dict):
         raise IntakeInputError(where or "intake", f"expected an object, got {data!r}")
@@ -76,7 +107,16 @@ def intake_from_json(data, catalogue, where=""):
         for index, value in enumerate(_list(data.get("acne_scar_subtypes", []),
                                             f"{where}acne_scar_subtypes"))
     )
+    as_of = _date(data["as_of"], f"{where}as_of") if "as_of" in data else (
+        today or datetime.date.today())
+    dated = _dated_answers(data.get("dated_answers", {}), f"{where}dated_answers", catalogue)
+    for code, answer, when in dated:
+        if answer == "date" and when > as_of:
+            raise IntakeInputError(f"{where}dated_answers.{code}",
+                                   f"{when.isoformat()} is after as_of ({as_of.isoformat()})")
     return Intake(
+        dated_answers=dated,
+        as_of=as_of,
         fitzpatrick=(_phototype(data["fitzpatrick"], f"{where}fitzpatrick")
                      if "fitzpatrick" in data else UNKNOWN_PHOTOTYPE),
         concerns=tuple(concerns),
@@ -123,7 +163,11 @@ def recommendation_json(recommendation):
             "flags": [{"code": flag.code, "severity": flag.severity,
                        "reason": f"{flag.reason} {flag.scope}".strip(),
                        "basis": flag.basis, "confidence": flag.confidence,
-                       "sources": list(flag.sources)} for flag in result.flags],
+                       "sources": list(flag.sources),
+                       "until": flag.until.isoformat() if flag.until else None}
+                      for flag in result.flags],
+            "suitable_from": (result.suitable_from.isoformat() if result.suitable_from
+                              else None),
             "requirements": [requirement_json(step) for step in result.requirements],
             "fitzpatrick": result.fitzpatrick,
             "pih_risk": result.pih_risk,
@@ -134,7 +178,10 @@ def recommendation_json(recommendation):
     return {
         "conditions": sorted(recommendation.conditions),
         "notes": [f"{note.policy}: {note.message}" for note in recommendation.notes],
-        "recommended": [result.code for result in recommendation.recommended],
+        # The contract's list: indicated and not excluded, best first, refer-out options
+        # included (each marked "referral"); the page shows those apart.
+        "recommended": [result.code for result in recommendation.treatments
+                        if result.suitable],
         "no_suitable_option": recommendation.no_suitable_option,
         "treatments": treatments,
     }

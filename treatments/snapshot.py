@@ -6,6 +6,7 @@ from treatments.catalogue_state import catalogue_token
 from treatments.engine import (
     CatalogueSnapshot,
     ConditionFacts,
+    DatedQuestionFacts,
     PolicyFacts,
     RequirementFacts,
     RuleFacts,
@@ -17,9 +18,11 @@ from treatments.models import (
     CatalogueChange,
     Concern,
     Condition,
+    ConditionWindow,
     ConflictPolicy,
     ContraindicationRule,
     CoverageDecision,
+    DatedQuestion,
     PreTreatmentRequirement,
     Requirement,
     RequirementContraindication,
@@ -134,7 +137,25 @@ def catalogue_snapshot_build():
         version=catalogue_version(),
         category_decisions=category_decisions(),
         steps=step_facts(),
+        dated_questions=dated_question_facts(),
     )
+
+
+def dated_question_facts():
+    """Every active dated question with its windows, as the engine derives conditions."""
+    return {
+        question.code: DatedQuestionFacts(
+            code=question.code,
+            ongoing_condition=(question.ongoing_condition.code
+                               if question.ongoing_condition else ""),
+            windows=tuple((w.condition.code, w.length, w.unit) for w in question.windows.all()
+                          if w.condition.active),
+        )
+        for question in DatedQuestion.objects.filter(active=True)
+        .select_related("ongoing_condition")
+        .prefetch_related(Prefetch("windows",
+                                   queryset=ConditionWindow.objects.select_related("condition")))
+    }
 
 
 def category_decisions():

@@ -1,17 +1,20 @@
 """Time windows: conditions such as 'isotretinoin in the last 6 months' come from dates,
-relative to the consultation date. No database."""
+relative to the day of treatment, and lapse on a day the engine names. No database."""
 
 import datetime
 
 import pytest
 
-from consultations.intake import (
+from consultations.intake import questionnaire_phototype
+from treatments.engine import (
+    CatalogueSnapshot,
     DatedQuestionFacts,
-    dated_conditions,
-    questionnaire_phototype,
+    Intake,
+    window_lapses,
     window_start,
     within_window,
 )
+from treatments.engine import dated_conditions as engine_dated_conditions
 
 CONSULTATION = datetime.date(2026, 11, 21)
 ISOTRETINOIN = DatedQuestionFacts(
@@ -21,6 +24,47 @@ TAN = DatedQuestionFacts(code="last_tan", windows=(("recent_tan", 6, "weeks"),))
 FILLER = DatedQuestionFacts(code="last_filler_in_area",
                             windows=(("recent_filler_in_area", 14, "days"),))
 QUESTIONS = {q.code: q for q in (ISOTRETINOIN, TAN, FILLER)}
+
+
+def dated_conditions(on, answers, questions):
+    """The conditions the answers give on `on` (the engine's derivation, codes only)."""
+    intake = Intake(dated_answers=tuple((code, answer, when)
+                                        for code, (answer, when) in answers.items()), as_of=on)
+    return set(engine_dated_conditions(intake, CatalogueSnapshot(dated_questions=questions)))
+
+
+class TestLapses:
+    """A window's condition applies on its first and last day; it lapses the day after."""
+
+    @pytest.mark.parametrize("when, length, unit, lapses", [
+        (datetime.date(2026, 9, 1), 6, "months", datetime.date(2027, 3, 2)),
+        (datetime.date(2026, 11, 1), 6, "weeks", datetime.date(2026, 12, 14)),
+        (datetime.date(2026, 11, 20), 14, "days", datetime.date(2026, 12, 5)),
+        (datetime.date(2026, 8, 31), 6, "months", datetime.date(2027, 3, 1)),  # no 31 Feb
+        (datetime.date(2027, 8, 31), 6, "months", datetime.date(2028, 3, 1)),  # leap year
+    ])
+    def test_the_first_day_it_no_longer_applies(self, when, length, unit, lapses):
+        assert window_lapses(when, length, unit) == lapses
+        last_day = lapses - datetime.timedelta(days=1)
+        assert within_window(when, last_day, length, unit)
+        assert not within_window(when, lapses, length, unit)
+
+    def test_each_date_derived_condition_carries_its_lapse(self):
+        intake = Intake(dated_answers=(("isotretinoin_last_dose", "date",
+                                        datetime.date(2026, 9, 1)),),
+                        as_of=datetime.date(2026, 12, 1))
+
+        derived = engine_dated_conditions(intake, CatalogueSnapshot(dated_questions=QUESTIONS))
+
+        assert derived == {"isotretinoin_6m": datetime.date(2027, 3, 2),
+                           "isotretinoin_12m": datetime.date(2027, 9, 2)}
+
+    def test_an_ongoing_answer_never_lapses(self):
+        intake = Intake(dated_answers=(("isotretinoin_last_dose", "ongoing", None),),
+                        as_of=datetime.date(2026, 12, 1))
+
+        assert engine_dated_conditions(intake, CatalogueSnapshot(
+            dated_questions=QUESTIONS)) == {"isotretinoin_current": None}
 
 
 class TestSixMonthWindowAtItsEdge:

@@ -45,7 +45,7 @@ def test_one_intake_gives_one_result(tmp_path):
     assert len(result["treatments"]) == 27
     assert set(co2) == {"name", "indicated", "matched_concerns", "not_indicated_for",
                         "excluded", "flags", "requirements", "fitzpatrick", "pih_risk",
-                        "referral", "score", "unreviewed"}
+                        "referral", "score", "unreviewed", "suitable_from"}
     assert co2["unreviewed"] == []
 
 
@@ -154,3 +154,71 @@ def test_text_format_is_a_readable_table(tmp_path):
     assert code == 0
     assert "CO2_FRAC" in out and "excluded" in out and "pregnancy (absolute)" in out
     assert "SILICONE_GEL" in out and "suitable" in out
+
+
+def test_dated_answers_give_flags_that_know_when_they_lapse(tmp_path):
+    _, out, _ = run(tmp_path, {"fitzpatrick": "III", "concerns": ["acne_scars"],
+                               "dated_answers": {"isotretinoin_last_dose": "2026-09-01"},
+                               "as_of": "2026-12-01"})
+
+    result = json.loads(out)
+    assert {"isotretinoin_6m", "isotretinoin_12m"} <= set(result["conditions"])
+    rf = result["treatments"]["RF_MICRONEEDLING"]
+    six_months = next(f for f in rf["flags"] if f["code"] == "isotretinoin_6m")
+    assert (six_months["severity"], six_months["until"]) == ("absolute", "2027-03-02")
+    assert rf["excluded"] and rf["suitable_from"] == max(
+        f["until"] for f in rf["flags"] if f["severity"] == "absolute")
+    assert result["treatments"]["SILICONE_GEL"]["suitable_from"] is None
+
+
+def test_the_same_answer_given_as_a_code_has_no_end(tmp_path):
+    _, out, _ = run(tmp_path, {"fitzpatrick": "III", "concerns": ["acne_scars"],
+                               "conditions": ["isotretinoin_6m"]})
+
+    flags = json.loads(out)["treatments"]["RF_MICRONEEDLING"]["flags"]
+    assert next(f for f in flags if f["code"] == "isotretinoin_6m")["until"] is None
+
+
+def test_as_of_moves_the_day_of_treatment(tmp_path):
+    later = {"fitzpatrick": "III", "concerns": ["acne_scars"],
+             "dated_answers": {"isotretinoin_last_dose": "2026-09-01"}, "as_of": "2027-09-02"}
+
+    result = json.loads(run(tmp_path, later)[1])
+
+    assert not {"isotretinoin_6m", "isotretinoin_12m"} & set(result["conditions"])
+
+
+def test_ongoing_and_never_are_answers(tmp_path):
+    _, out, _ = run(tmp_path, {"concerns": ["acne_scars"], "as_of": "2026-12-01",
+                               "dated_answers": {"isotretinoin_last_dose": "ongoing",
+                                                 "last_tan": "never"}})
+
+    assert "isotretinoin_current" in json.loads(out)["conditions"]
+
+
+def test_recommended_holds_refer_out_options_marked_as_such(tmp_path):
+    _, out, _ = run(tmp_path, {"fitzpatrick": "III", "concerns": ["acne_scars"]})
+
+    result = json.loads(out)
+    referrals = [code for code in result["recommended"]
+                 if result["treatments"][code]["referral"]]
+    assert "SUBCISION" in referrals
+    scores = [result["treatments"][code]["score"] for code in result["recommended"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"dated_answers": {"isotretinoin_last_dose": "last spring"}},
+     "dated_answers.isotretinoin_last_dose"),
+    ({"dated_answers": {"no_such_question": "2026-01-01"}}, "dated_answers.no_such_question"),
+    ({"dated_answers": {"last_tan": "ongoing"}}, "dated_answers.last_tan"),
+    ({"dated_answers": ["isotretinoin_last_dose"]}, "dated_answers"),
+    ({"as_of": "1 December"}, "as_of"),
+    ({"as_of": "2026-12-01", "dated_answers": {"last_tan": "2026-12-02"}},
+     "dated_answers.last_tan"),
+])
+def test_bad_dated_input_names_the_field(tmp_path, payload, field):
+    code, out, err = run(tmp_path, {"concerns": ["acne_scars"], **payload})
+
+    assert code == 2 and out == ""
+    assert err.startswith(f"{field}:") and "\n" not in err.strip()

@@ -1,0 +1,126 @@
+"""Contraindications that know their dates: the engine derives time-window conditions from
+the answers as recorded and the day of treatment, and says when each such flag lapses.
+Plain data in, plain data out."""
+
+import datetime
+
+from treatments.engine import (
+    CatalogueSnapshot,
+    ConditionFacts,
+    DatedQuestionFacts,
+    Intake,
+    PolicyFacts,
+    RuleFacts,
+    TreatmentFacts,
+    recommend,
+)
+
+ALL = ("I", "II", "III", "IV", "V", "VI")
+DAY = datetime.date(2026, 12, 1)
+QUESTIONS = {
+    "isotretinoin_last_dose": DatedQuestionFacts(
+        "isotretinoin_last_dose", "isotretinoin_current",
+        (("isotretinoin_6m", 6, "months"), ("isotretinoin_12m", 12, "months"))),
+    "last_tan": DatedQuestionFacts("last_tan", "", (("recent_tan", 6, "weeks"),)),
+}
+CONDITIONS = {code: ConditionFacts(code, "medical") for code in [
+    "isotretinoin_6m", "isotretinoin_12m", "recent_tan", "pregnancy", "keloid_tendency"]}
+CONDITIONS["isotretinoin_current"] = ConditionFacts(
+    "isotretinoin_current", "medication", ("isotretinoin_6m", "isotretinoin_12m"))
+
+
+def rule(condition, severity):
+    return RuleFacts(condition, severity, f"{condition} matters", "guideline", "high", ("S",))
+
+
+LASER = TreatmentFacts(
+    code="LASER", name="Laser", depth_rank=2, indications=(("acne_scars", "primary", False),),
+    suitable=frozenset(ALL), pih_risk={t: "low" for t in ALL},
+    rules={"isotretinoin_6m": rule("isotretinoin_6m", "absolute"),
+           "isotretinoin_12m": rule("isotretinoin_12m", "relative"),
+           "recent_tan": rule("recent_tan", "absolute"),
+           "keloid_tendency": rule("keloid_tendency", "absolute"),
+           "pregnancy": rule("pregnancy", "absolute")})
+
+
+def catalogue(policies=("pregnancy_unsure",)):
+    return CatalogueSnapshot(conditions=CONDITIONS, treatments=(LASER,),
+                             concerns=frozenset({"acne_scars"}), dated_questions=QUESTIONS,
+                             policies=tuple(PolicyFacts(code, code, "") for code in policies))
+
+
+def laser(as_of=DAY, policies=("pregnancy_unsure",), **intake):
+    recommendation = recommend(Intake(fitzpatrick="III", concerns=(("acne_scars", "moderate"),),
+                                      as_of=as_of, **intake), catalogue(policies))
+    return recommendation, recommendation.treatments[0]
+
+
+LAST_DOSE_SEPT = (("isotretinoin_last_dose", "date", datetime.date(2026, 9, 1)),)
+
+
+class TestFlagsThatLapse:
+    def test_a_flag_from_a_date_says_the_day_it_lapses(self):
+        _rec, result = laser(dated_answers=LAST_DOSE_SEPT)
+
+        flags = {flag.code: (flag.severity, flag.until) for flag in result.flags}
+        assert flags == {"isotretinoin_6m": ("absolute", datetime.date(2027, 3, 2)),
+                         "isotretinoin_12m": ("relative", datetime.date(2027, 9, 2))}
+
+    def test_an_exclusion_made_only_of_dated_flags_says_when_it_becomes_possible(self):
+        _rec, result = laser(dated_answers=LAST_DOSE_SEPT)
+
+        assert result.excluded
+        assert result.suitable_from == datetime.date(2027, 3, 2)
+
+    def test_with_several_dated_exclusions_the_latest_lapse_counts(self):
+        tan = (("last_tan", "date", datetime.date(2026, 11, 30)),)
+        _rec, result = laser(dated_answers=LAST_DOSE_SEPT + tan)
+
+        assert result.suitable_from == datetime.date(2027, 3, 2)
+        assert {f.code: f.until for f in result.flags}["recent_tan"] == \
+            datetime.date(2027, 1, 12)
+
+    def test_an_exclusion_that_lasts_has_no_date_from_which_it_is_possible(self):
+        _rec, result = laser(dated_answers=LAST_DOSE_SEPT,
+                             conditions=frozenset({"keloid_tendency"}))
+
+        assert result.excluded and result.suitable_from is None
+
+    def test_on_the_day_it_lapses_the_flag_is_gone(self):
+        _rec, result = laser(as_of=datetime.date(2027, 3, 2), dated_answers=LAST_DOSE_SEPT)
+
+        assert [f.code for f in result.flags] == ["isotretinoin_12m"]
+        assert not result.excluded and result.suitable_from is None
+
+    def test_on_its_last_day_the_flag_still_applies(self):
+        _rec, result = laser(as_of=datetime.date(2027, 3, 1), dated_answers=LAST_DOSE_SEPT)
+
+        assert result.excluded
+
+    def test_still_taking_it_never_lapses(self):
+        _rec, result = laser(dated_answers=(("isotretinoin_last_dose", "ongoing", None),))
+
+        assert {f.code: f.until for f in result.flags} == {"isotretinoin_6m": None,
+                                                           "isotretinoin_12m": None}
+        assert result.suitable_from is None
+
+    def test_a_condition_given_outright_never_lapses_even_with_a_date(self):
+        _rec, result = laser(dated_answers=LAST_DOSE_SEPT,
+                             conditions=frozenset({"isotretinoin_6m"}))
+
+        assert {f.code: f.until for f in result.flags}["isotretinoin_6m"] is None
+
+
+class TestUnsureIsNeverNo:
+    def test_unsure_about_pregnancy_is_read_as_pregnant_under_the_policy(self):
+        rec, result = laser(pregnancy_answer="unsure")
+
+        assert "pregnancy" in rec.conditions and result.excluded
+        assert [n.policy for n in rec.notes] == ["pregnancy_unsure"]
+
+    def test_with_the_policy_switched_off_the_cautious_reading_still_applies(self):
+        rec, result = laser(pregnancy_answer="unsure", policies=())
+
+        assert "pregnancy" in rec.conditions and result.excluded
+        (note,) = rec.notes
+        assert "switched off" in note.message and "cautious" in note.message
