@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultations.intake import FITZPATRICK_QUESTIONS, questionnaire_phototype
+from consultations.intake import FITZPATRICK_QUESTIONS
+from treatments.engine import questionnaire_phototype
 from consultations.models import (
     PHOTOTYPE_CHOICES,
     Consultation,

@@ -1,15 +1,15 @@
 """Turning what the intake recorded into what the engine reads.
 
-The first part is pure: the Fitzpatrick questionnaire works on plain values and is tested
-without a database. `intake_from_consultation` at the end adapts a saved consultation (with
-its answers prefetched) into the engine's Intake; the time windows are the engine's.
+The questionnaire's questions are worded here; scoring them, the time windows and the
+reading of 'unsure' are the engine's. `intake_from_consultation` adapts a saved consultation
+(with its answers prefetched) into the engine's Intake: rows into plain values.
 """
 
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from treatments.engine import PREGNANCY, UNKNOWN_PHOTOTYPE, Intake
+from treatments.engine import FITZPATRICK_KEYS, PREGNANCY, UNKNOWN_PHOTOTYPE, Intake
 
 # The Fitzpatrick skin-type questionnaire: ten questions, each answer scored 0 to 4.
 FITZPATRICK_QUESTIONS = [
@@ -41,19 +41,6 @@ FITZPATRICK_QUESTIONS = [
         _("Never"), _("Hardly ever"), _("Sometimes"), _("Often"), _("Always")]),
 ]
 
-# Total score -> phototype: 0-6 I, 7-13 II, 14-20 III, 21-27 IV, 28-34 V, 35-40 VI.
-FITZPATRICK_SCORE_BANDS = [(6, "I"), (13, "II"), (20, "III"), (27, "IV"), (34, "V"), (40, "VI")]
-
-
-def questionnaire_phototype(answers):
-    """The phototype the questionnaire gives, or "" until every question is answered."""
-    scores = [answers.get(key) for key, _label, _choices in FITZPATRICK_QUESTIONS]
-    if any(score is None or score == "" for score in scores):
-        return ""
-    total = sum(int(score) for score in scores)
-    return next(phototype for upper, phototype in FITZPATRICK_SCORE_BANDS if total <= upper)
-
-
 @dataclass(frozen=True)
 class IntakeCatalogue:
     """The catalogue the intake form is built from: what it asks and how answers map."""
@@ -67,16 +54,17 @@ def intake_from_consultation(consultation, intake_catalogue=None, as_of=None):
     """The engine's Intake for a saved consultation (answers already prefetched), for
     treatment on `as_of` (by default the consultation's date). The dated answers go to the
     engine as recorded: it derives the time-window conditions itself."""
-    conditions = set()
+    conditions, unsure = set(), set()
     pregnancy_answer = ""
     for answer in consultation.condition_answers.all():
         code = answer.condition.code
         if code == PREGNANCY:
             # Pregnancy goes to the engine as its answer, so its 'unsure' policy can apply.
             pregnancy_answer = answer.answer
-        elif answer.answer in ("yes", "unsure"):
-            # 'Unsure' about anything else is read as yes: the cautious reading.
+        elif answer.answer == "yes":
             conditions.add(code)
+        elif answer.answer == "unsure":
+            unsure.add(code)
     return Intake(
         fitzpatrick=consultation.fitzpatrick or UNKNOWN_PHOTOTYPE,
         concerns=tuple((c.concern.code, c.severity) for c in consultation.concerns.all()),
@@ -86,7 +74,10 @@ def intake_from_consultation(consultation, intake_catalogue=None, as_of=None):
         acne_scar_subtypes=tuple(consultation.acne_scar_subtypes or ()),
         skin_type=consultation.skin_type,
         no_medications=consultation.no_medications,
-        questionnaire_phototype=questionnaire_phototype(consultation.questionnaire or {}),
+        questionnaire_answers=tuple((key, score)
+                                    for key, score in (consultation.questionnaire or {}).items()
+                                    if key in FITZPATRICK_KEYS),
+        unsure_conditions=frozenset(unsure),
         dated_answers=tuple((a.question.code, a.answer, a.date)
                             for a in consultation.dated_answers.all()),
         as_of=as_of or consultation.consultation_date,

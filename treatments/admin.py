@@ -304,10 +304,9 @@ class ConcernExclusionInline(SourcesMixin, admin.TabularInline):
 class ContraindicationRuleInline(SourcesMixin, admin.StackedInline):
     model = ContraindicationRule
     extra = 0
-    autocomplete_fields = ["condition", "sources"]
+    autocomplete_fields = ["condition", "sources", "contraindicated_by", "disagreement"]
     fields = [("condition", "severity", "basis", "confidence"), "rationale", "scope", "sources",
               "contraindicated_by", "disagreement"]
-    filter_horizontal = ["contraindicated_by"]
 
 
 class PreTreatmentRequirementForm(forms.ModelForm):
@@ -405,7 +404,7 @@ class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
     search_fields = ["treatment__code", "treatment__name", "condition__code",
                      "condition__label", "rationale"]
     # Plain lists for the treatment and condition (a few dozen each); sources are searched.
-    autocomplete_fields = ["sources", "contraindicated_by"]
+    autocomplete_fields = ["sources", "contraindicated_by", "disagreement"]
     list_select_related = ["treatment", "condition", "basis"]
 
 

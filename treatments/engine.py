@@ -21,6 +21,7 @@ MEDICATION_KIND = "medication"
 # The named conflict policies the engine knows how to apply (see ConflictPolicy).
 DIABETES_BOTH_ANSWERS = "diabetes_both_answers"
 PREGNANCY_UNSURE = "pregnancy_unsure"
+UNSURE_ANSWERS = "unsure_answers"  # the engine's own reading of 'unsure', not switchable
 FITZPATRICK_UNKNOWN = "fitzpatrick_unknown"
 PHOTOTYPE_CONTRADICTS_TAN = "phototype_contradicts_tan"
 NO_MEDICATIONS_CONTRADICTION = "no_medications_contradiction"
@@ -43,7 +44,9 @@ class Intake:
     acne_scar_subtypes: tuple = ()
     skin_type: str = ""
     no_medications: bool = False
-    questionnaire_phototype: str = ""  # what the Fitzpatrick questionnaire gave, if filled
+    questionnaire_phototype: str = ""  # what the Fitzpatrick questionnaire gave, if known
+    questionnaire_answers: tuple = ()  # ((question key, score 0-4), ...) as recorded
+    unsure_conditions: frozenset = frozenset()  # answered "unsure" (pregnancy has its own)
     dated_answers: tuple = ()  # ((question code, "date" | "ongoing" | "never", date), ...)
     as_of: date | None = None  # the day the treatment would be given
 
@@ -209,6 +212,23 @@ class NormalisedIntake:
     until: dict = field(default_factory=dict)  # date-derived condition -> first day it lapses
 
 
+# -- The Fitzpatrick questionnaire: ten answers, each scored 0 to 4 -----------------------
+
+FITZPATRICK_KEYS = ("eyes", "hair", "skin", "freckles", "burn", "tan_depth", "tan_speed",
+                    "face", "last_exposure", "face_exposure")
+# Total score -> phototype: 0-6 I, 7-13 II, 14-20 III, 21-27 IV, 28-34 V, 35-40 VI.
+FITZPATRICK_SCORE_BANDS = ((6, "I"), (13, "II"), (20, "III"), (27, "IV"), (34, "V"), (40, "VI"))
+
+
+def questionnaire_phototype(answers):
+    """The phototype the questionnaire gives, or "" until every question is answered."""
+    scores = [answers.get(key) for key in FITZPATRICK_KEYS]
+    if any(score is None or score == "" for score in scores):
+        return ""
+    total = sum(int(score) for score in scores)
+    return next(phototype for upper, phototype in FITZPATRICK_SCORE_BANDS if total <= upper)
+
+
 # -- Time windows: conditions that follow from a dated answer ----------------------------
 
 def window_start(on, length, unit):
@@ -303,6 +323,14 @@ def normalise(intake, catalogue):
             notes.append(Note(policy=code, title=policy.title, message=message))
         return policy is not None
 
+    if intake.unsure_conditions:
+        # 'Unsure' is read as present: the cautious reading, until clarified.
+        conditions |= intake.unsure_conditions
+        labels = sorted(facts.label or code for code in intake.unsure_conditions
+                        if (facts := catalogue.conditions.get(code)) is not None)
+        notes.append(Note(policy=UNSURE_ANSWERS, title="Unsure answers",
+                          message="Answered 'unsure', read as present until clarified: "
+                                  f"{'; '.join(labels)}."))
     if intake.pregnancy_answer == "yes":
         conditions.add(PREGNANCY)
     if intake.pregnancy_answer == "unsure":
@@ -347,11 +375,13 @@ def normalise(intake, catalogue):
         else:
             message = "A recent tan was recorded: re-check the phototype; recent-tan rules are applied."
         note(PHOTOTYPE_CONTRADICTS_TAN, message)
-    if (intake.questionnaire_phototype in PHOTOTYPES and intake.fitzpatrick in PHOTOTYPES
-            and intake.questionnaire_phototype != intake.fitzpatrick):
+    questionnaire = (intake.questionnaire_phototype
+                     or questionnaire_phototype(dict(intake.questionnaire_answers)))
+    if (questionnaire in PHOTOTYPES and intake.fitzpatrick in PHOTOTYPES
+            and questionnaire != intake.fitzpatrick):
         note(PHOTOTYPE_CONTRADICTS_TAN,
              f"The recorded phototype ({intake.fitzpatrick}) differs from the one the "
-             f"questionnaire gives ({intake.questionnaire_phototype}): re-check it.")
+             f"questionnaire gives ({questionnaire}): re-check it.")
 
     medications = sorted(facts.label or facts.code for code in conditions
                          if (facts := catalogue.conditions.get(code)) is not None

@@ -5,8 +5,10 @@ import datetime
 
 import pytest
 
-from consultations.intake import questionnaire_phototype
+from consultations.intake import FITZPATRICK_QUESTIONS
 from treatments.engine import (
+    FITZPATRICK_KEYS,
+    questionnaire_phototype,
     CatalogueSnapshot,
     DatedQuestionFacts,
     Intake,
@@ -154,6 +156,10 @@ class TestFitzpatrickQuestionnaire:
     ])
     def test_the_total_score_gives_the_type(self, scores, phototype):
         assert questionnaire_phototype(dict(zip(self.KEYS, scores))) == phototype
+
+    def test_the_form_asks_exactly_the_questions_the_engine_scores(self):
+        assert tuple(key for key, _label, _choices in FITZPATRICK_QUESTIONS) == \
+            FITZPATRICK_KEYS == tuple(self.KEYS)
 
     def test_an_unfinished_questionnaire_gives_no_type(self):
         assert questionnaire_phototype(dict(zip(self.KEYS[:9], [2] * 9))) == ""

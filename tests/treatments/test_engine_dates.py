@@ -124,3 +124,11 @@ class TestUnsureIsNeverNo:
         assert "pregnancy" in rec.conditions and result.excluded
         (note,) = rec.notes
         assert "switched off" in note.message and "cautious" in note.message
+
+
+def test_unsure_about_any_other_condition_is_read_as_present_and_said():
+    rec, result = laser(unsure_conditions=frozenset({"keloid_tendency"}))
+
+    assert "keloid_tendency" in rec.conditions and result.excluded
+    assert any(n.policy == "unsure_answers" and "keloid_tendency" in n.message
+               for n in rec.notes)
