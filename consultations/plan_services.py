@@ -107,9 +107,12 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     for day, on_day in results.items():
         if on_day.excluded:
             absolute = [f.code for f in on_day.flags if f.severity == "absolute"]
-            message = _("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
-                        "cannot be added to the plan.") % {
-                "name": treatment.name, "day": day.isoformat(), "flags": ", ".join(absolute)}
+            values = {"name": treatment.name, "day": day.isoformat(),
+                      "flags": ", ".join(absolute)}
+            message = (_("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
+                         "cannot be added to the plan.") if first_date else
+                       _("%(name)s is ruled out for this patient (%(flags)s): it cannot be "
+                         "added to the plan.")) % values
             if on_day.suitable_from:
                 message += " " + _("It becomes possible from %(day)s.") % {
                     "day": on_day.suitable_from.isoformat()}

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -471,10 +471,29 @@ class CoverageDecisionAdmin(SourcesMixin, AuditedAdmin):
             values["state"] = ""
         return values
 
+    def grid_links(self, grid):
+        """Each row with each cell's link (to its rule, its decision, or a new decision),
+        built from three reversed addresses rather than one reversal per cell."""
+        rule = reverse("admin:treatments_contraindicationrule_change", args=[0])
+        decision = reverse("admin:treatments_coveragedecision_change", args=[0])
+        add = reverse("admin:treatments_coveragedecision_add")
+        treatments = dict(Treatment.objects.values_list("code", "pk"))
+        conditions = dict(Condition.objects.values_list("code", "pk"))
+
+        def link(row, cell):
+            if cell.rule:
+                return rule.replace("/0/", f"/{cell.rule}/")
+            if cell.decision:
+                return decision.replace("/0/", f"/{cell.decision}/")
+            return f"{add}?condition={conditions[row.condition]}&treatment={treatments[cell.treatment]}"
+
+        return [(row, [(cell, link(row, cell)) for cell in row.cells]) for row in grid.rows]
+
     def grid_view(self, request):
         filters = self.grid_filters(request)
         grid = coverage_grid(user=request.user, **filters)
         context = {
+            "rows": self.grid_links(grid),
             **self.admin_site.each_context(request),
             "title": _("Evidence coverage"),
             "opts": self.opts,
@@ -485,7 +504,6 @@ class CoverageDecisionAdmin(SourcesMixin, AuditedAdmin):
             "condition_categories": Condition.Category.choices,
             "treatment_categories": TreatmentCategory.objects.order_by("code"),
             "treatment_ids": dict(Treatment.objects.values_list("code", "pk")),
-            "condition_ids": dict(Condition.objects.values_list("code", "pk")),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/treatments/coverage_grid.html", context)
