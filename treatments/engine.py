@@ -168,7 +168,6 @@ class CatalogueSnapshot:
 
 # -- Coverage: is a (condition, treatment) pair ruled, decided or not reviewed? ----------
 
-RULED = "rule"
 DECIDED = "decided"
 DECIDED_FOR_CATEGORY = "decided_category"
 UNREVIEWED = "unreviewed"
