@@ -50,7 +50,7 @@ class IntakeCatalogue:
     dated_questions: list
 
 
-def intake_from_consultation(consultation, intake_catalogue=None, as_of=None):
+def intake_from_consultation(consultation, as_of=None):
     """The engine's Intake for a saved consultation (answers already prefetched), for
     treatment on `as_of` (by default the consultation's date). The dated answers go to the
     engine as recorded: it derives the time-window conditions itself."""

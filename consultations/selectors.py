@@ -187,15 +187,14 @@ def intake_catalogue():
     )
 
 
-def consultation_notices(consultation, catalogue=None):
+def consultation_notices(consultation):
     """The conflict-policy notices for a consultation's current answers, each naming the
     policy the engine will apply."""
-    catalogue = catalogue or intake_catalogue()
-    intake = intake_from_consultation(consultation_with_answers(consultation), catalogue)
+    intake = intake_from_consultation(consultation_with_answers(consultation))
     return normalise(intake, catalogue_snapshot()).notes
 
 
-def consultation_recommendation(consultation, catalogue=None, snapshot=None):
+def consultation_recommendation(consultation, snapshot=None):
     """The engine's recommendation for a consultation's current answers against the current
     catalogue, for treatment on the consultation's date: always computed afresh, never a
     stored copy."""

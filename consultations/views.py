@@ -199,7 +199,7 @@ class IntakeView(PermissionRequiredMixin, FormView):
             return self.render_to_response(self.get_context_data(form=form, conflict=current))
         except NotYourClinic:
             raise PermissionDenied from None
-        notices = selectors.consultation_notices(consultation, self.catalogue)
+        notices = selectors.consultation_notices(consultation)
         saved = _("Intake submitted.") if not consultation.is_draft else _("Draft saved.")
         if notices:
             saved += " " + ngettext("%(count)d notice needs your attention.",
@@ -218,9 +218,8 @@ class ConsultationDetailView(PermissionRequiredMixin, DetailView):
         return selectors.consultation_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
-        catalogue = selectors.intake_catalogue()
         return super().get_context_data(
-            notices=selectors.consultation_notices(self.object, catalogue),
+            notices=selectors.consultation_notices(self.object),
             patient=self.object.patient, **kwargs)
 
 

@@ -590,6 +590,15 @@ def requirement_applies(requirement, intake, conditions, concerns):
     return "", ()
 
 
+def keep_strongest(steps, step):
+    """The same step attached twice (say, required with a history and recommended for
+    everyone, or swapped in for two unsafe ones) is listed once, at its strongest."""
+    earlier = steps.get(step.code)
+    if earlier is None or STRENGTH_ORDER.index(step.strength) < STRENGTH_ORDER.index(
+            earlier.strength):
+        steps[step.code] = step
+
+
 def step_made_safe(step, conditions, catalogue):
     """Decision rule 5b: a step is never proposed as if it were safe for a patient it is
     contraindicated for. Where the step has a safer alternative for the patient's condition,
@@ -655,19 +664,10 @@ def evaluate(treatment, intake, conditions, concern_severity, catalogue, until=N
         attached = AttachedRequirement(requirement.code, requirement.label,
                                        requirement.strength, reason, requirement.timing,
                                        requirement.key, triggers)
-        earlier = requirements.get(requirement.code)
-        # The same step attached twice (say, required with a history and recommended for
-        # everyone) is listed once, at its strongest.
-        if earlier is None or STRENGTH_ORDER.index(attached.strength) < STRENGTH_ORDER.index(
-                earlier.strength):
-            requirements[requirement.code] = attached
+        keep_strongest(requirements, attached)
     steps = {}
     for attached in requirements.values():
-        safe = step_made_safe(attached, conditions, catalogue)
-        earlier = steps.get(safe.code)
-        if earlier is None or STRENGTH_ORDER.index(safe.strength) < STRENGTH_ORDER.index(
-                earlier.strength):
-            steps[safe.code] = safe
+        keep_strongest(steps, step_made_safe(attached, conditions, catalogue))
 
     risk = pih_risk(treatment, intake.fitzpatrick)
     indicated = bool(matched)

@@ -3,6 +3,13 @@
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404
 
+from treatments.engine import (
+    DECIDED,
+    DECIDED_FOR_CATEGORY,
+    CatalogueSnapshot,
+    TreatmentFacts,
+    coverage_state,
+)
 from treatments.models import (
     AftercareStep,
     Concern,
@@ -96,17 +103,28 @@ def treatment_detail(*, user, code):
 
 
 def reviewed_no_rule(treatment):
-    """The conditions reviewed as needing no rule for this treatment: its own decisions and
-    its category's, where the treatment has no rule or decision of its own for them."""
+    """The decisions that no rule is needed which hold for this treatment (its own, and its
+    category's where it has no rule or decision of its own), decided by the engine's
+    coverage_state over the rules and decisions read here, so page and engine agree."""
     decisions = list(
         CoverageDecision.objects.filter(Q(treatment=treatment) | Q(category=treatment.category_id))
         .select_related("condition", "basis").prefetch_related("sources")
         .order_by("condition__label", "category")
     )
-    own = {d.condition_id for d in decisions if d.treatment_id}
-    ruled = {rule.condition_id for rule in treatment.rules.all()}
-    return [d for d in decisions if d.condition_id not in ruled
-            and (d.treatment_id or d.condition_id not in own)]
+    category = treatment.category.code
+    facts = TreatmentFacts(
+        code=treatment.code, name=treatment.name, depth_rank=treatment.depth.rank,
+        category=category, rules={rule.condition.code: rule for rule in treatment.rules.all()},
+        decided=frozenset(d.condition.code for d in decisions if d.treatment_id))
+    catalogue = CatalogueSnapshot(category_decisions={category: frozenset(
+        d.condition.code for d in decisions if d.category_id)})
+
+    def holds(decision):
+        state = coverage_state(facts, decision.condition.code, catalogue)
+        return bool((state == DECIDED and decision.treatment_id)
+                    or (state == DECIDED_FOR_CATEGORY and decision.category_id))
+
+    return [decision for decision in decisions if holds(decision)]
 
 
 def treatment_index(codes):

@@ -1,5 +1,8 @@
 """Intake form submissions as a browser would send them, for the tests."""
 
+from django.urls import reverse
+
+from consultations.models import Consultation
 from consultations.selectors import intake_catalogue
 
 
@@ -32,3 +35,11 @@ def as_draft(data):
     data = {k: v for k, v in data.items() if k != "submit"}
     data["save_draft"] = "1"
     return data
+
+
+def intake_submitted(client, patient, **answers):
+    """Submit a complete intake for `patient` through the page; the new consultation."""
+    response = client.post(reverse("consultations:consultation-create", args=[patient.pk]),
+                           complete_intake(**answers))
+    assert response.status_code == 302
+    return Consultation.objects.latest("id")

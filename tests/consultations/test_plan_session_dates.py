@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from consultations.models import Consultation, PlannedProcedure
+from consultations.models import PlannedProcedure
 from consultations.plan_services import PlanRuleError, plan_create, plan_procedure_add
-from tests.consultations.intake_data import complete_intake
+from tests.consultations.intake_data import intake_submitted
 from tests.factories import PatientFactory
 from treatments.models import Treatment
 
@@ -20,11 +20,11 @@ LAST_DOSE = datetime.date(2026, 9, 1)  # six months end 1 March 2027, twelve 1 S
 @pytest.fixture
 def plan(client_as, clinician, clinic):
     patient = PatientFactory(clinic=clinic)
-    client_as(clinician).post(
-        reverse("consultations:consultation-create", args=[patient.pk]),
-        complete_intake(consultation_date="2026-11-20", dated_isotretinoin_last_dose="date",
-                        dated_isotretinoin_last_dose_date=LAST_DOSE.isoformat()))
-    return plan_create(user=clinician, consultation=Consultation.objects.latest("id"))
+    consultation = intake_submitted(
+        client_as(clinician), patient, consultation_date="2026-11-20",
+        dated_isotretinoin_last_dose="date",
+        dated_isotretinoin_last_dose_date=LAST_DOSE.isoformat())
+    return plan_create(user=clinician, consultation=consultation)
 
 
 RF = "RF_MICRONEEDLING"  # absolute within six months of isotretinoin (its instructions)

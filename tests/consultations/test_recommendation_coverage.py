@@ -5,8 +5,7 @@ reviewed, never as clear; a pre-treatment step unsafe for the patient is replace
 import pytest
 from django.urls import reverse
 
-from consultations.models import Consultation
-from tests.consultations.intake_data import complete_intake
+from tests.consultations.intake_data import intake_submitted as submit
 from tests.factories import PatientFactory
 from treatments.models import ContraindicationRule, CoverageDecision, Treatment
 from treatments.services import catalogue_record_delete
@@ -17,13 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def patient(clinic):
     return PatientFactory(clinic=clinic, full_name="Aiko Tanaka")
-
-
-def submit(client, patient, **answers):
-    response = client.post(reverse("consultations:consultation-create", args=[patient.pk]),
-                           complete_intake(**answers))
-    assert response.status_code == 302
-    return Consultation.objects.latest("id")
 
 
 def silence(actor, treatment_code, condition_code):

@@ -6,8 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from consultations.models import Consultation
-from tests.consultations.intake_data import complete_intake
+from tests.consultations.intake_data import intake_submitted
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +16,9 @@ def test_a_dated_exclusion_shows_its_lapse_and_when_the_procedure_becomes_possib
         client_as, clinician, clinic):
     patient = PatientFactory(clinic=clinic)
     client = client_as(clinician)
-    client.post(reverse("consultations:consultation-create", args=[patient.pk]), complete_intake(
-        consultation_date="2026-11-20", dated_isotretinoin_last_dose="date",
-        dated_isotretinoin_last_dose_date="2026-09-01"))
-    consultation = Consultation.objects.latest("id")
+    consultation = intake_submitted(client, patient, consultation_date="2026-11-20",
+                                    dated_isotretinoin_last_dose="date",
+                                    dated_isotretinoin_last_dose_date="2026-09-01")
 
     response = client.get(reverse("consultations:consultation-recommendations",
                                   args=[consultation.pk]))

@@ -13,7 +13,7 @@ from consultations.plan_services import (
     plan_procedure_remove,
     plan_status_change,
 )
-from tests.consultations.intake_data import complete_intake
+from tests.consultations.intake_data import complete_intake, intake_submitted as submit
 from tests.pages import as_read
 from tests.factories import PatientFactory, TreatmentFactory, UserFactory
 from treatments.models import (
@@ -32,13 +32,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def patient(clinic):
     return PatientFactory(clinic=clinic, full_name="Aiko Tanaka")
-
-
-def submit(client, patient, **answers):
-    response = client.post(reverse("consultations:consultation-create", args=[patient.pk]),
-                           complete_intake(**answers))
-    assert response.status_code == 302
-    return Consultation.objects.latest("id")
 
 
 @pytest.fixture
