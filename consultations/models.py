@@ -284,11 +284,17 @@ class PlannedProcedure(models.Model):
 
     def proposed_dates(self):
         """The session dates, from the first date and the interval."""
-        if self.first_date is None:
-            return []
-        step = datetime.timedelta(weeks=self.interval_weeks or 0)
-        count = self.sessions if self.interval_weeks else 1
-        return [self.first_date + step * n for n in range(count)]
+        return course_dates(self.first_date, self.sessions, self.interval_weeks)
+
+
+def course_dates(first_date, sessions, interval_weeks):
+    """The day of each session of a course: from the first date, every `interval_weeks`
+    (one day when there is no interval); none without a first date."""
+    if first_date is None:
+        return []
+    step = datetime.timedelta(weeks=interval_weeks or 0)
+    count = (sessions or 1) if interval_weeks else 1
+    return [first_date + step * number for number in range(count)]
 
 
 class PlanShareLink(models.Model):

@@ -16,15 +16,16 @@ from clinic.audit import audit
 from clinic.models import AuditEvent
 from consultations.models import (
     Consultation,
+    course_dates,
     PlannedProcedure,
     PlanQuestion,
     PlanShareLink,
     TreatmentPlan,
 )
 from consultations.selectors import (
-    consultation_recommendation,
-    consultation_recommendations_on,
+    course_check,
     flag_key,
+    plan_checks,
     plan_review_needed,
 )
 from treatments.snapshot import catalogue_version
@@ -48,6 +49,12 @@ ALLOWED_MOVES = {
 }
 
 
+def plan_moves(plan):
+    """The states this plan may move to next, in a fixed order."""
+    allowed = ALLOWED_MOVES.get(plan.status, set())
+    return [status for status in TreatmentPlan.Status.values if status in allowed]
+
+
 @transaction.atomic
 def plan_create(*, user, consultation):
     """Start a draft plan from a submitted intake, recording what it was built on."""
@@ -61,31 +68,37 @@ def plan_create(*, user, consultation):
     return plan
 
 
-def session_dates(consultation, sessions, interval_weeks, first_date):
-    """The day of each session: from the first date, every `interval_weeks`; without a
-    first date, the consultation's date."""
-    start = first_date or consultation.consultation_date
-    step = datetime.timedelta(weeks=interval_weeks or 0)
-    return sorted({start + step * number for number in range(max(sessions or 1, 1))})
-
-
-def _treatment_results(plan, treatment, days):
-    """The engine's result for the treatment on each session day, by day."""
-    results = {}
-    for day, recommendation in consultation_recommendations_on(plan.consultation,
-                                                               days).items():
-        result = next((r for r in recommendation.treatments if r.code == treatment.code),
-                      None)
-        if result is None:
-            raise PlanRuleError(_("%(name)s is not an active treatment in the catalogue.")
-                                % {"name": treatment.name}, field="treatment")
-        results[day] = result
-    return results
-
-
 def _require_editable(plan):
     if not plan.is_editable:
         raise PlanRuleError(_("Only a draft plan can be changed. Move it back to draft first."))
+
+
+def _checked_course(plan, treatment, days):
+    """The engine's check of the course on its session days; refused when the treatment is
+    not bookable or is ruled out on any session day (naming the day when dated)."""
+    check = course_check(plan.consultation, treatment.code, days)
+    if check is None:
+        raise PlanRuleError(_("%(name)s is not an active treatment in the catalogue.")
+                            % {"name": treatment.name}, field="treatment")
+    if check.sessions[0][1].referral:
+        raise PlanRuleError(_("%(name)s is a referral to a specialist, not a procedure to "
+                              "book here.") % {"name": treatment.name}, field="treatment")
+    for day, result in check.refused:
+        values = {"name": treatment.name, "day": day.isoformat(),
+                  "flags": ", ".join(f.code for f in result.flags if f.severity == "absolute")}
+        message = (_("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
+                     "cannot be planned then.") if days else
+                   _("%(name)s is ruled out for this patient (%(flags)s): it cannot be "
+                     "added to the plan.")) % values
+        if result.suitable_from:
+            message += " " + _("It becomes possible from %(day)s.") % {
+                "day": result.suitable_from.isoformat()}
+        raise PlanRuleError(message, field="first_date" if days else "treatment")
+    return check
+
+
+def _cautions(flags):
+    return sorted({flag.code for flag in flags if flag.severity == "relative"})
 
 
 @transaction.atomic
@@ -93,53 +106,70 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
                        first_date=None, notes="", justification=""):
     """Add a procedure or aftercare product to a draft plan.
 
-    Absolutely contraindicated: refused. Relatively contraindicated: refused unless the
-    clinician writes why it is justified, which is stored with their name and the time.
-    Refer-out options are not bookable and are refused too.
+    Each session is checked on its own day (undated: the first day it could be given).
+    Absolutely contraindicated on any of them: refused. Relatively contraindicated: refused
+    unless the clinician writes why it is justified, which is stored with their name and
+    the time. Refer-out options are not bookable and are refused too.
     """
     _require_editable(plan)
-    days = session_dates(plan.consultation, sessions, interval_weeks, first_date)
-    results = _treatment_results(plan, treatment, days)
-    result = results[days[0]]
-    if result.referral:
-        raise PlanRuleError(_("%(name)s is a referral to a specialist, not a procedure to "
-                              "book here.") % {"name": treatment.name}, field="treatment")
-    for day, on_day in results.items():
-        if on_day.excluded:
-            absolute = [f.code for f in on_day.flags if f.severity == "absolute"]
-            values = {"name": treatment.name, "day": day.isoformat(),
-                      "flags": ", ".join(absolute)}
-            message = (_("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
-                         "cannot be added to the plan.") if first_date else
-                       _("%(name)s is ruled out for this patient (%(flags)s): it cannot be "
-                         "added to the plan.")) % values
-            if on_day.suitable_from:
-                message += " " + _("It becomes possible from %(day)s.") % {
-                    "day": on_day.suitable_from.isoformat()}
-            raise PlanRuleError(message, field="first_date" if first_date else "treatment")
-    # A caution on any session day needs the justification; each is recorded once.
-    flags = {tuple(flag_key(flag)): flag for on_day in results.values()
-             for flag in on_day.flags}
-    cautions = [flag for flag in flags.values() if flag.severity == "relative"]
+    check = _checked_course(plan, treatment, course_dates(first_date, sessions, interval_weeks))
+    cautions = _cautions(check.flags)
     justification = (justification or "").strip()
     if cautions and not justification:
-        raise PlanRuleError(_("Write why these cautions are acceptable for this patient: %(flags)s.")
-                            % {"flags": ", ".join(sorted({f.code for f in cautions}))},
+        raise PlanRuleError(_("Write why these cautions are acceptable for this patient: "
+                              "%(flags)s.") % {"flags": ", ".join(cautions)},
                             field="justification")
     if plan.procedures.filter(treatment=treatment).exists():
         raise PlanRuleError(_("%(name)s is already in this plan.") % {"name": treatment.name},
                             field="treatment")
-    now = timezone.now()
     audit("add_procedure", plan, patient=plan.consultation.patient)
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
         first_date=first_date, notes=notes,
         justification=justification if cautions else "",
         justified_by=user if cautions else None,
-        justified_at=now if cautions else None,
-        reviewed_flags=[list(key) for key in sorted(flags)],
+        justified_at=timezone.now() if cautions else None,
+        reviewed_flags=sorted(flag_key(flag) for flag in check.flags),
         position=plan.procedures.count(),
     )
+
+
+@transaction.atomic
+def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_weeks=None,
+                              first_date=None, notes=None, justification=""):
+    """Change a planned procedure's sessions or dates; the new dates are checked as when it
+    was added. A session moved into an absolute window is refused with the day it becomes
+    possible; a caution not reviewed before needs a justification written for it (the
+    earlier one, unchanged, is refused)."""
+    _require_editable(plan)
+    if procedure.plan_id != plan.pk:
+        raise PlanRuleError(_("That procedure is not in this plan."))
+    check = _checked_course(plan, procedure.treatment,
+                            course_dates(first_date, sessions, interval_weeks))
+    reviewed = [list(item) for item in procedure.reviewed_flags]
+    new_cautions = _cautions(f for f in check.flags if flag_key(f) not in reviewed)
+    text = (justification or "").strip()
+    if new_cautions and not text:
+        raise PlanRuleError(_("Write why the new cautions are acceptable for this patient: "
+                              "%(flags)s.") % {"flags": ", ".join(new_cautions)},
+                            field="justification")
+    if new_cautions and text == procedure.justification.strip():
+        raise PlanRuleError(_("The earlier justification was written before %(flags)s: write "
+                              "one that answers it.") % {"flags": ", ".join(new_cautions)},
+                            field="justification")
+    if text:
+        procedure.justification, procedure.justified_by, procedure.justified_at = (
+            text, user, timezone.now())
+    elif not _cautions(check.flags):
+        procedure.justification, procedure.justified_by, procedure.justified_at = "", None, None
+    procedure.sessions, procedure.interval_weeks, procedure.first_date = (
+        sessions, interval_weeks, first_date)
+    if notes is not None:
+        procedure.notes = notes
+    procedure.reviewed_flags = sorted(flag_key(flag) for flag in check.flags)
+    procedure.save()
+    audit("reschedule_procedure", plan, patient=plan.consultation.patient)
+    return procedure
 
 
 @transaction.atomic
@@ -161,7 +191,7 @@ def plan_status_change(*, user, plan, to):
     if to == TreatmentPlan.Status.SHARED:
         if not plan.procedures.exists():
             raise PlanRuleError(_("Add at least one procedure before sharing the plan."))
-        if plan_review_needed(plan, consultation_recommendation(plan.consultation)):
+        if plan_review_needed(plan, plan_checks(plan)):
             raise PlanRuleError(_("Review the new flags before sharing the plan."))
     now = timezone.now()
     plan.status = to
@@ -181,36 +211,51 @@ def plan_status_change(*, user, plan, to):
 
 @transaction.atomic
 def plan_review(*, user, plan, justifications):
-    """A clinician re-reviews a plan after the intake or catalogue changed.
+    """A clinician re-reviews a plan after the intake, the catalogue or the day changed.
 
-    Every procedure's current flags become its reviewed flags. A procedure now ruled out
-    must be removed first; one with a new caution needs a new justification
-    (`justifications` maps a procedure id to the text).
+    Every procedure's current flags (over all its sessions) become its reviewed flags. A
+    procedure now ruled out on a session day must be moved or removed first; one with a new
+    caution needs a justification written for it (`justifications` maps a procedure id to
+    the text; the earlier text, unchanged, is refused).
     """
     if not plan.is_open:
         raise PlanRuleError(_("A closed plan cannot be reviewed."))
-    recommendation = consultation_recommendation(plan.consultation)
-    results = {result.code: result for result in recommendation.treatments}
-    pending = plan_review_needed(plan, recommendation)
+    checks = plan_checks(plan)
+    pending = plan_review_needed(plan, checks)
     now = timezone.now()
     errors = {}
     procedures = list(plan.procedures.all())
     for procedure in procedures:
-        result = results.get(procedure.treatment.code)
-        if result is None or result.excluded:
-            errors[procedure.pk] = _("%(name)s is now ruled out for this patient: remove it from "
-                                     "the plan.") % {"name": procedure.treatment.name}
+        check = checks.get(procedure.pk)
+        name = procedure.treatment.name
+        if check is None:
+            errors[procedure.pk] = _("%(name)s is no longer in the active catalogue: remove it "
+                                     "from the plan.") % {"name": name}
+            continue
+        if check.refused:
+            errors[procedure.pk] = (
+                _("%(name)s is now ruled out for this patient on %(days)s: move its dates or "
+                  "remove it from the plan.") % {"name": name, "days": ", ".join(
+                      day.isoformat() for day, _result in check.refused)}
+                if procedure.first_date else
+                _("%(name)s is now ruled out for this patient: remove it from the plan.")
+                % {"name": name})
             continue
         text = (justifications.get(procedure.pk) or "").strip()
-        new_cautions = [f for f in pending.get(procedure.pk, []) if f.severity == "relative"]
+        new_cautions = _cautions(pending.get(procedure.pk, []))
         if new_cautions and not text:
             errors[procedure.pk] = _("Justify the new cautions: %(flags)s.") % {
-                "flags": ", ".join(f.code for f in new_cautions)}
+                "flags": ", ".join(new_cautions)}
+            continue
+        if new_cautions and text == procedure.justification.strip():
+            errors[procedure.pk] = _("The earlier justification was written before %(flags)s: "
+                                     "write one that answers it.") % {
+                "flags": ", ".join(new_cautions)}
             continue
         if text:
             procedure.justification, procedure.justified_by, procedure.justified_at = (
                 text, user, now)
-        procedure.reviewed_flags = [flag_key(flag) for flag in result.flags]
+        procedure.reviewed_flags = sorted(flag_key(flag) for flag in check.flags)
     if errors:
         raise PlanReviewError(errors)
     for procedure in procedures:

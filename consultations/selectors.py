@@ -5,7 +5,6 @@ consultation from the URL goes through these functions, which answer 404 for any
 """
 
 import datetime
-from dataclasses import replace
 
 from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
@@ -26,7 +25,7 @@ from consultations.models import (
     PlanShareLink,
     TreatmentPlan,
 )
-from treatments.engine import normalise, recommend
+from treatments.engine import check_course, normalise, recommend
 from treatments.models import Concern, Condition, ConditionWindow, DatedQuestion
 from treatments.snapshot import catalogue_snapshot
 
@@ -194,21 +193,39 @@ def consultation_notices(consultation):
     return normalise(intake, catalogue_snapshot()).notes
 
 
-def consultation_recommendation(consultation, snapshot=None):
+def treatment_day(consultation, today=None):
+    """The first day a treatment could still be given for this consultation: its own day,
+    or today once that has passed."""
+    return max(consultation.consultation_date, today or timezone.localdate())
+
+
+def consultation_recommendation(consultation, snapshot=None, as_of=None):
     """The engine's recommendation for a consultation's current answers against the current
-    catalogue, for treatment on the consultation's date: always computed afresh, never a
-    stored copy."""
+    catalogue, for treatment on `as_of` (by default the consultation's date): always
+    computed afresh, never a stored copy."""
     snapshot = snapshot or catalogue_snapshot()
-    return recommend(intake_from_consultation(consultation_with_answers(consultation)),
+    return recommend(intake_from_consultation(consultation_with_answers(consultation), as_of),
                      snapshot)
 
 
-def consultation_recommendations_on(consultation, days):
-    """The engine's recommendation for each day a session would be given (the answers are
-    read once): a contraindication from a date applies to the sessions inside its window."""
-    snapshot = catalogue_snapshot()
+def course_check(consultation, code, days, today=None):
+    """The engine's check of a course of one treatment on its session days (undated: the
+    first day it could be given), with the first day it becomes possible."""
+    start = treatment_day(consultation, today)
     intake = intake_from_consultation(consultation_with_answers(consultation))
-    return {day: recommend(replace(intake, as_of=day), snapshot) for day in days}
+    return check_course(intake, catalogue_snapshot(), code, days, start)
+
+
+def plan_checks(plan, today=None):
+    """Each planned procedure's course check (by procedure id), from the current answers,
+    catalogue and day: a session dated inside a window carries its flag, one after it does
+    not, and an undated one is checked on the first day it could be given."""
+    snapshot = catalogue_snapshot()
+    intake = intake_from_consultation(consultation_with_answers(plan.consultation))
+    start = treatment_day(plan.consultation, today)
+    return {procedure.pk: check_course(intake, snapshot, procedure.treatment.code,
+                                       procedure.proposed_dates(), start)
+            for procedure in plan.procedures.all()}
 
 
 def patient_plans(patient):
@@ -243,17 +260,16 @@ def flag_key(flag):
     return [flag.code, flag.severity]
 
 
-def plan_review_needed(plan, recommendation):
-    """For each planned procedure, the flags it has now that the clinician has not reviewed
-    (a later intake edit or catalogue change can bring new ones)."""
-    results = {result.code: result for result in recommendation.treatments}
+def plan_review_needed(plan, checks):
+    """For each planned procedure, the flags its sessions carry now that the clinician has
+    not reviewed (an intake edit, a catalogue change or a moved date can bring new ones);
+    a procedure no longer in the active catalogue is listed with none."""
     pending = {}
     for procedure in plan.procedures.all():
-        result = results.get(procedure.treatment.code)
-        current = list(result.flags) if result else []
+        check = checks.get(procedure.pk)
         reviewed = [list(item) for item in procedure.reviewed_flags]
-        new = [flag for flag in current if flag_key(flag) not in reviewed]
-        if new or result is None:
+        new = [flag for flag in check.flags if flag_key(flag) not in reviewed] if check else []
+        if new or check is None:
             pending[procedure.pk] = new
     return pending
 

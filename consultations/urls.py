@@ -22,6 +22,8 @@ urlpatterns = [
     path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:pk>/procedures/add/", views.PlanProcedureAddView.as_view(),
          name="plan-procedure-add"),
+    path("plans/<int:pk>/procedures/<int:procedure_pk>/edit/",
+         views.PlanProcedureEditView.as_view(), name="plan-procedure-edit"),
     path("plans/<int:pk>/procedures/<int:procedure_pk>/remove/",
          views.PlanProcedureRemoveView.as_view(), name="plan-procedure-remove"),
     path("plans/<int:pk>/status/", views.PlanStatusView.as_view(), name="plan-status"),

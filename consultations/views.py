@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
@@ -21,12 +22,15 @@ from consultations.forms import (
     PlannedProcedureForm,
     intake_initial,
 )
+from consultations.models import TreatmentPlan
 from consultations.plan_services import (
     PlanReviewError,
     PlanRuleError,
     plan_create,
     plan_procedure_add,
+    plan_moves,
     plan_procedure_remove,
+    plan_procedure_reschedule,
     plan_review,
     plan_share,
     plan_share_link_revoke,
@@ -274,32 +278,47 @@ class PlanCreateView(PermissionRequiredMixin, View):
         return redirect("consultations:plan-detail", pk=plan.pk)
 
 
+# How each move a plan's state allows is offered on its page (sharing has its own form).
+MOVE_BUTTONS = {
+    TreatmentPlan.Status.ACCEPTED: (_lazy("Record the patient's acceptance"), "btn-primary"),
+    TreatmentPlan.Status.DRAFT: (_lazy("Back to draft"), "btn-outline-secondary"),
+    TreatmentPlan.Status.WITHDRAWN: (_lazy("Withdraw"), "btn-outline-danger"),
+}
+
+
 class PlanDetailView(PermissionRequiredMixin, TemplateView):
     permission_required = "consultations.view_treatmentplan"
     template_name = "consultations/plan_detail.html"
 
     def get_context_data(self, **kwargs):
         plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
-        recommendation = selectors.consultation_recommendation(plan.consultation)
-        results = {result.code: result for result in recommendation.treatments}
-        pending = selectors.plan_review_needed(plan, recommendation)
-        rows = [{"procedure": procedure, "result": results.get(procedure.treatment.code),
+        checks = selectors.plan_checks(plan)
+        pending = selectors.plan_review_needed(plan, checks)
+        rows = [{"procedure": procedure, "check": checks.get(procedure.pk),
                  "new_flags": pending.get(procedure.pk), "needs_review": procedure.pk in pending}
                 for procedure in plan.procedures.all()]
+        planned = {procedure.treatment.code for procedure in plan.procedures.all()}
+        start = selectors.treatment_day(plan.consultation)
+        recommendation = selectors.consultation_recommendation(plan.consultation, as_of=start)
         return super().get_context_data(
             plan=plan, consultation=plan.consultation, patient=plan.consultation.patient,
-            rows=rows, needs_review=bool(pending), labels=catalogue_labels(),
-            sources=sources_by_key({key for row in rows if row["result"]
-                                    for flag in row["result"].flags for key in flag.sources}),
-            suggestions=[r for r in recommendation.recommended
-                         if r.code not in {row["procedure"].treatment.code for row in rows}],
+            rows=rows, needs_review=bool(pending), labels=catalogue_labels(), start=start,
+            sources=sources_by_key({key for row in rows if row["check"]
+                                    for flag in row["check"].flags for key in flag.sources}),
+            suggestions=[r for r in recommendation.recommended if r.code not in planned],
+            later=[r for r in recommendation.excluded
+                   if r.suitable_from and not r.referral and r.code not in planned],
+            moves=[(to, *MOVE_BUTTONS[to]) for to in plan_moves(plan) if to in MOVE_BUTTONS],
             new_link=self.request.session.pop(f"new-plan-link-{plan.pk}", None),
             links=plan.links.select_related("created_by").order_by("-created_at")[:10],
             questions=plan.questions.all()[:50],
             **kwargs)
 
 
-class PlanProcedureAddView(PermissionRequiredMixin, FormView):
+class PlanProcedureFormView(PermissionRequiredMixin, FormView):
+    """Sessions, dates and notes of one procedure in a plan, checked by the engine on each
+    session day when saved."""
+
     permission_required = "consultations.change_treatmentplan"
     form_class = PlannedProcedureForm
     template_name = "consultations/plan_procedure_form.html"
@@ -308,13 +327,21 @@ class PlanProcedureAddView(PermissionRequiredMixin, FormView):
         if request.user.is_authenticated and request.user.has_perms(
                 self.get_permission_required()):
             self.plan = selectors.plan_get(user=request.user, pk=kwargs["pk"])
-            self.treatment = get_object_or_404(
-                Treatment, code=request.GET.get("treatment") or request.POST.get("treatment"),
-                active=True)
-            self.result = next(
-                (r for r in selectors.consultation_recommendation(
-                    self.plan.consultation).treatments if r.code == self.treatment.code), None)
+            self.procedure = self.get_procedure()
+            self.treatment = self.get_treatment()
+            self.start = selectors.treatment_day(self.plan.consultation)
+            self.result = selectors.course_check(
+                self.plan.consultation, self.treatment.code,
+                self.procedure.proposed_dates() if self.procedure else ())
         return super().dispatch(request, *args, **kwargs)
+
+    def get_procedure(self):
+        return None
+
+    def get_treatment(self):
+        return get_object_or_404(
+            Treatment, code=self.request.GET.get("treatment") or self.request.POST.get(
+                "treatment"), active=True)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "consultation": self.plan.consultation}
@@ -322,9 +349,22 @@ class PlanProcedureAddView(PermissionRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         flags = self.result.flags if self.result else ()
         return super().get_context_data(
-            plan=self.plan, treatment=self.treatment, result=self.result,
-            patient=self.plan.consultation.patient, labels=catalogue_labels(),
+            plan=self.plan, treatment=self.treatment, check=self.result, flags=flags,
+            procedure=self.procedure, patient=self.plan.consultation.patient,
+            start=self.start, labels=catalogue_labels(),
             sources=sources_by_key({key for flag in flags for key in flag.sources}), **kwargs)
+
+    def redirect_to_plan(self, message):
+        messages.success(self.request, message)
+        return redirect("consultations:plan-detail", pk=self.plan.pk)
+
+
+class PlanProcedureAddView(PlanProcedureFormView):
+    def get_initial(self):
+        # A procedure possible only later starts on the first day it becomes possible.
+        if self.result and self.result.possible_from and self.result.possible_from > self.start:
+            return {"first_date": self.result.possible_from}
+        return {}
 
     def form_valid(self, form):
         try:
@@ -333,9 +373,33 @@ class PlanProcedureAddView(PermissionRequiredMixin, FormView):
         except PlanRuleError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
             return self.form_invalid(form)
-        messages.success(self.request, _("%(name)s added to the plan.") % {
+        return self.redirect_to_plan(_("%(name)s added to the plan.") % {
             "name": self.treatment.name})
-        return redirect("consultations:plan-detail", pk=self.plan.pk)
+
+
+class PlanProcedureEditView(PlanProcedureFormView):
+    """Move a planned procedure's dates or change its sessions: the new days are checked."""
+
+    def get_procedure(self):
+        return get_object_or_404(self.plan.procedures.all(), pk=self.kwargs["procedure_pk"])
+
+    def get_treatment(self):
+        return self.procedure.treatment
+
+    def get_initial(self):
+        return {"sessions": self.procedure.sessions,
+                "interval_weeks": self.procedure.interval_weeks,
+                "first_date": self.procedure.first_date, "notes": self.procedure.notes}
+
+    def form_valid(self, form):
+        try:
+            plan_procedure_reschedule(user=self.request.user, plan=self.plan,
+                                      procedure=self.procedure, **form.cleaned_data)
+        except PlanRuleError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+            return self.form_invalid(form)
+        return self.redirect_to_plan(_("%(name)s: sessions saved and checked.") % {
+            "name": self.treatment.name})
 
 
 class PlanProcedureRemoveView(PermissionRequiredMixin, View):
@@ -370,19 +434,18 @@ class PlanStatusView(PermissionRequiredMixin, View):
 
 
 class PlanReviewView(PermissionRequiredMixin, TemplateView):
-    """Re-review after an intake edit or catalogue change gave planned procedures new flags."""
+    """Re-review after an intake edit, a catalogue change or the passing days gave planned
+    procedures new flags."""
 
     permission_required = "consultations.change_treatmentplan"
     template_name = "consultations/plan_review.html"
 
     def get_context_data(self, errors=None, **kwargs):
         plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
-        recommendation = selectors.consultation_recommendation(plan.consultation)
-        results = {result.code: result for result in recommendation.treatments}
-        pending = selectors.plan_review_needed(plan, recommendation)
-        rows = [{"procedure": p, "result": results.get(p.treatment.code),
-                 "new_flags": pending.get(p.pk, []),
-                 "text": self.request.POST.get(f"justification_{p.pk}", p.justification),
+        checks = selectors.plan_checks(plan)
+        pending = selectors.plan_review_needed(plan, checks)
+        rows = [{"procedure": p, "check": checks.get(p.pk), "new_flags": pending.get(p.pk, []),
+                 "text": self.request.POST.get(f"justification_{p.pk}", ""),
                  "error": (errors or {}).get(p.pk)}
                 for p in plan.procedures.all()]
         return super().get_context_data(plan=plan, patient=plan.consultation.patient,

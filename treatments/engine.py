@@ -724,3 +724,58 @@ def recommend(intake, catalogue):
                                 len(r.cautions), r.name))
     return Recommendation(conditions=normalised.conditions, notes=normalised.notes + skin_notes,
                           treatments=tuple(results), concerns_given=bool(severities))
+
+
+def assess(intake, catalogue, code):
+    """One treatment's result for the intake, exactly as `recommend` gives it, without
+    ranking the rest of the catalogue (a planned session is checked this way on its own
+    day); None when the catalogue has no active treatment with that code."""
+    treatment = next((t for t in catalogue.treatments if t.code == code), None)
+    if treatment is None:
+        return None
+    normalised = normalise(intake, catalogue)
+    severities, _notes = skin_type_concerns(intake, concern_severities(intake))
+    return evaluate(treatment, intake, normalised.conditions, severities, catalogue,
+                    normalised.until)
+
+
+# -- A planned course: each session checked on its own day -------------------------------
+
+@dataclass(frozen=True)
+class CourseCheck:
+    """A course of one treatment checked session by session: a flag from a date applies to
+    the sessions inside its window only."""
+
+    code: str
+    sessions: tuple  # ((day, TreatmentResult), ...) in date order
+    possible_from: date | None  # the first day from `start` it may be given; None: ruled out
+
+    @property
+    def flags(self):
+        """Every flag any session carries, each (code and severity) once, earliest first."""
+        seen, flags = set(), []
+        for _day, result in self.sessions:
+            for flag in result.flags:
+                if (flag.code, flag.severity) not in seen:
+                    seen.add((flag.code, flag.severity))
+                    flags.append(flag)
+        return tuple(flags)
+
+    @property
+    def refused(self):
+        """The sessions that fall on a day the treatment is ruled out."""
+        return tuple((day, result) for day, result in self.sessions if result.excluded)
+
+
+def check_course(intake, catalogue, code, days, start):
+    """Check a course of treatment `code` given on `days` (undated: a session on `start`),
+    and find the first day from `start` on which it may be given at all. None when the
+    treatment is not active."""
+    opening = assess(replace(intake, as_of=start), catalogue, code)
+    if opening is None:
+        return None
+    sessions = tuple((day, opening if day == start else
+                      assess(replace(intake, as_of=day), catalogue, code))
+                     for day in sorted(set(days)) or [start])
+    possible_from = (start if not opening.excluded else opening.suitable_from)
+    return CourseCheck(code=code, sessions=sessions, possible_from=possible_from)

@@ -6,10 +6,17 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from clinic.roles import CLINICIAN
 from consultations.models import PlannedProcedure
-from consultations.plan_services import PlanRuleError, plan_create, plan_procedure_add
+from consultations.plan_services import (
+    PlanRuleError,
+    plan_create,
+    plan_procedure_add,
+    plan_procedure_reschedule,
+    plan_status_change,
+)
 from tests.consultations.intake_data import intake_submitted
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, UserFactory
 from treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +92,199 @@ def test_the_add_page_shows_the_refusal_beside_the_date_and_keeps_the_input(
     form = response.context["form"]
     assert "possible from" in " ".join(form.errors["first_date"])
     assert form["notes"].value() == "Cheeks"
+
+
+NEEDLING = "MICRONEEDLING"  # relative within six and twelve months of isotretinoin
+AFTER_BOTH_WINDOWS = datetime.date(2027, 9, 10)
+
+
+def edit_url(procedure):
+    return reverse("consultations:plan-procedure-edit", args=[procedure.plan_id, procedure.pk])
+
+
+class TestMovingASession:
+    @pytest.fixture
+    def later_course(self, clinician, plan):
+        """Microneedling planned after both isotretinoin windows: no caution to justify."""
+        return plan_procedure_add(user=clinician, plan=plan,
+                                  treatment=Treatment.objects.get(code=NEEDLING),
+                                  first_date=AFTER_BOTH_WINDOWS)
+
+    def test_moving_into_a_relative_window_needs_a_justification_for_it(
+            self, clinician, plan, later_course):
+        with pytest.raises(PlanRuleError, match="isotretinoin_12m") as refused:
+            plan_procedure_reschedule(user=clinician, plan=plan, procedure=later_course,
+                                      first_date=datetime.date(2027, 4, 1))
+
+        assert refused.value.field == "justification"
+        later_course.refresh_from_db()
+        assert later_course.first_date == AFTER_BOTH_WINDOWS
+
+        moved = plan_procedure_reschedule(
+            user=clinician, plan=plan, procedure=later_course,
+            first_date=datetime.date(2027, 4, 1),
+            justification="Consensus allows needling within a year of isotretinoin.")
+
+        assert moved.first_date == datetime.date(2027, 4, 1)
+        assert ["isotretinoin_12m", "relative"] in moved.reviewed_flags
+        assert moved.justified_by == clinician
+
+    def test_the_earlier_justification_unchanged_does_not_answer_a_new_caution(
+            self, clinician, plan):
+        course = plan_procedure_add(user=clinician, plan=plan,
+                                    treatment=Treatment.objects.get(code=NEEDLING),
+                                    first_date=datetime.date(2027, 4, 1),
+                                    justification="Within a year is accepted by consensus.")
+
+        with pytest.raises(PlanRuleError, match="isotretinoin_6m") as refused:
+            plan_procedure_reschedule(user=clinician, plan=plan, procedure=course,
+                                      first_date=datetime.date(2027, 1, 10),
+                                      justification="Within a year is accepted by consensus.")
+
+        assert "written before" in refused.value.message
+        course.refresh_from_db()
+        assert course.first_date == datetime.date(2027, 4, 1)
+
+    def test_moving_into_an_absolute_window_is_refused_and_nothing_changes(
+            self, clinician, plan):
+        course = plan_procedure_add(user=clinician, plan=plan,
+                                    treatment=Treatment.objects.get(code=RF),
+                                    first_date=AFTER_BOTH_WINDOWS)
+
+        with pytest.raises(PlanRuleError, match="possible from 2027-03-02") as refused:
+            plan_procedure_reschedule(user=clinician, plan=plan, procedure=course,
+                                      first_date=datetime.date(2027, 2, 1))
+
+        assert refused.value.field == "first_date"
+        course.refresh_from_db()
+        assert course.first_date == AFTER_BOTH_WINDOWS
+        assert course.reviewed_flags == []
+
+    def test_moving_out_of_a_window_drops_its_flag_and_its_justification(
+            self, clinician, plan):
+        course = plan_procedure_add(user=clinician, plan=plan,
+                                    treatment=Treatment.objects.get(code=NEEDLING),
+                                    first_date=datetime.date(2027, 1, 10),
+                                    justification="Consensus allows it.")
+
+        moved = plan_procedure_reschedule(user=clinician, plan=plan, procedure=course,
+                                          first_date=AFTER_BOTH_WINDOWS)
+
+        assert moved.reviewed_flags == []
+        assert moved.justification == "" and moved.justified_by is None
+
+    def test_a_shared_plan_cannot_be_moved(self, clinician, plan, later_course):
+        plan_status_change(user=clinician, plan=plan, to="shared")
+
+        with pytest.raises(PlanRuleError, match="Only a draft plan"):
+            plan_procedure_reschedule(user=clinician, plan=plan, procedure=later_course,
+                                      first_date=datetime.date(2027, 10, 1))
+
+    def test_the_page_shows_a_refusal_beside_the_date_and_keeps_the_input(
+            self, client_as, clinician, plan):
+        course = plan_procedure_add(user=clinician, plan=plan,
+                                    treatment=Treatment.objects.get(code=RF),
+                                    first_date=AFTER_BOTH_WINDOWS)
+        client = client_as(clinician)
+        assert client.get(edit_url(course)).context["form"]["first_date"].value() == (
+            AFTER_BOTH_WINDOWS)
+
+        response = client.post(edit_url(course), {"sessions": "3", "interval_weeks": "4",
+                                                  "first_date": "2027-02-01",
+                                                  "notes": "Lower face"})
+
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert "possible from 2027-03-02" in " ".join(form.errors["first_date"])
+        assert form["notes"].value() == "Lower face"
+        assert form["sessions"].value() == "3"
+
+        saved = client.post(edit_url(course), {"sessions": "3", "interval_weeks": "4",
+                                               "first_date": "2027-03-02",
+                                               "notes": "Lower face"})
+
+        assert saved.status_code == 302
+        course.refresh_from_db()
+        assert course.proposed_dates() == [datetime.date(2027, 3, 2),
+                                           datetime.date(2027, 3, 30),
+                                           datetime.date(2027, 4, 27)]
+        assert course.notes == "Lower face"
+
+    def test_another_clinics_procedure_cannot_be_reached(
+            self, client_as, other_clinic, later_course):
+        outsider = UserFactory(clinic=other_clinic, role=CLINICIAN)
+
+        assert client_as(outsider).post(edit_url(later_course), {
+            "sessions": "1", "first_date": "2027-10-01"}).status_code == 404
+        later_course.refresh_from_db()
+        assert later_course.first_date == AFTER_BOTH_WINDOWS
+
+
+class TestThePlanPage:
+    def plan_page(self, client, plan):
+        return client.get(reverse("consultations:plan-detail", args=[plan.pk]))
+
+    def test_shows_the_earliest_possible_date_of_each_procedure(
+            self, client_as, clinician, plan, monkeypatch):
+        monkeypatch.setattr("django.utils.timezone.localdate",
+                            lambda *args: datetime.date(2026, 12, 1))
+        plan_procedure_add(user=clinician, plan=plan, treatment=Treatment.objects.get(code=RF),
+                           first_date=AFTER_BOTH_WINDOWS)
+
+        page = self.plan_page(client_as(clinician), plan)
+
+        check = page.context["rows"][0]["check"]
+        assert check.possible_from == datetime.date(2027, 3, 2)
+        assert "Earliest possible date: 2 Mar 2027" in page.content.decode()
+
+    def test_offers_a_procedure_ruled_out_only_until_a_date_with_that_date(
+            self, client_as, clinician, plan, monkeypatch):
+        monkeypatch.setattr("django.utils.timezone.localdate",
+                            lambda *args: datetime.date(2026, 12, 1))
+        client = client_as(clinician)
+
+        page = self.plan_page(client, plan)
+
+        later = {result.code: result.suitable_from for result in page.context["later"]}
+        assert later[RF] == datetime.date(2027, 3, 2)
+        add = client.get(reverse("consultations:plan-procedure-add", args=[plan.pk]),
+                         {"treatment": RF})
+        assert add.context["form"]["first_date"].value() == datetime.date(2027, 3, 2)
+        assert "possible from 2 March 2027" in add.content.decode()
+
+    def test_an_undated_session_is_checked_again_as_the_days_pass(
+            self, client_as, clinician, plan, monkeypatch):
+        """A caution from a date lapses on its day: a plan viewed after it no longer shows
+        it, and the earliest date moves with today."""
+        today = {"day": datetime.date(2026, 12, 1)}
+        monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: today["day"])
+        plan_procedure_add(user=clinician, plan=plan,
+                           treatment=Treatment.objects.get(code=NEEDLING),
+                           justification="Consensus allows needling after isotretinoin.")
+        client = client_as(clinician)
+        flags = {flag.code for flag in self.plan_page(client, plan).context["rows"][0][
+            "check"].flags}
+        assert {"isotretinoin_6m", "isotretinoin_12m"} <= flags
+
+        today["day"] = datetime.date(2027, 9, 2)  # both windows have lapsed
+        page = self.plan_page(client, plan)
+
+        check = page.context["rows"][0]["check"]
+        assert not {flag.code for flag in check.flags} & {"isotretinoin_6m", "isotretinoin_12m"}
+        assert check.possible_from == datetime.date(2027, 9, 2)
+        assert not page.context["needs_review"]
+
+    def test_offers_only_the_moves_the_plan_state_allows(self, client_as, clinician, plan):
+        client = client_as(clinician)
+        draft = [to for to, _label, _style in self.plan_page(client, plan).context["moves"]]
+        plan_procedure_add(user=clinician, plan=plan,
+                           treatment=Treatment.objects.get(code=NEEDLING),
+                           first_date=AFTER_BOTH_WINDOWS)
+        plan_status_change(user=clinician, plan=plan, to="shared")
+        shared = [to for to, _label, _style in self.plan_page(client, plan).context["moves"]]
+        plan_status_change(user=clinician, plan=plan, to="accepted")
+        accepted = self.plan_page(client, plan).context["moves"]
+
+        assert draft == ["withdrawn"]
+        assert shared == ["draft", "accepted", "withdrawn"]
+        assert accepted == []

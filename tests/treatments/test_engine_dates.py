@@ -3,6 +3,7 @@ the answers as recorded and the day of treatment, and says when each such flag l
 Plain data in, plain data out."""
 
 import datetime
+from dataclasses import replace
 
 from treatments.engine import (
     CatalogueSnapshot,
@@ -12,6 +13,8 @@ from treatments.engine import (
     PolicyFacts,
     RuleFacts,
     TreatmentFacts,
+    assess,
+    check_course,
     recommend,
 )
 
@@ -132,3 +135,49 @@ def test_unsure_about_any_other_condition_is_read_as_present_and_said():
     assert "keloid_tendency" in rec.conditions and result.excluded
     assert any(n.policy == "unsure_answers" and "keloid_tendency" in n.message
                for n in rec.notes)
+
+
+class TestACourseCheckedSessionBySession:
+    INTAKE = Intake(fitzpatrick="III", concerns=(("acne_scars", "moderate"),),
+                    dated_answers=LAST_DOSE_SEPT)
+
+    def course(self, *days, start=DAY):
+        return check_course(self.INTAKE, catalogue(), "LASER", days, start)
+
+    def test_a_session_inside_a_window_carries_its_flag_and_one_after_it_does_not(self):
+        check = self.course(datetime.date(2027, 3, 1), datetime.date(2027, 3, 2))
+
+        (inside, first), (after, second) = check.sessions
+        assert {f.code for f in first.flags} == {"isotretinoin_6m", "isotretinoin_12m"}
+        assert {f.code for f in second.flags} == {"isotretinoin_12m"}
+        assert [day for day, _result in check.refused] == [datetime.date(2027, 3, 1)]
+
+    def test_the_course_flags_list_each_flag_once_as_the_first_session_has_it(self):
+        check = self.course(datetime.date(2027, 1, 5), datetime.date(2027, 2, 5))
+
+        assert [(f.code, f.severity) for f in check.flags] == [
+            ("isotretinoin_6m", "absolute"), ("isotretinoin_12m", "relative")]
+
+    def test_the_first_possible_day_is_the_start_when_nothing_rules_it_out(self):
+        check = self.course(start=datetime.date(2027, 6, 1))
+
+        assert check.possible_from == datetime.date(2027, 6, 1)
+        assert [day for day, _result in check.sessions] == [datetime.date(2027, 6, 1)]
+
+    def test_the_first_possible_day_is_when_the_last_dated_exclusion_lapses(self):
+        assert self.course().possible_from == datetime.date(2027, 3, 2)
+
+    def test_an_exclusion_not_from_a_date_has_no_first_possible_day(self):
+        intake = replace(self.INTAKE, conditions=frozenset({"keloid_tendency"}))
+
+        check = check_course(intake, catalogue(), "LASER", (), DAY)
+
+        assert check.possible_from is None
+
+    def test_a_treatment_not_in_the_catalogue_gives_none(self):
+        assert check_course(self.INTAKE, catalogue(), "GONE", (), DAY) is None
+
+    def test_one_treatment_assessed_alone_is_what_the_ranking_gives(self):
+        ranked = recommend(replace(self.INTAKE, as_of=DAY), catalogue()).treatments[0]
+
+        assert assess(replace(self.INTAKE, as_of=DAY), catalogue(), "LASER") == ranked
