@@ -225,9 +225,18 @@ class TreatmentPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", help_text=_("Empty when the patient accepted on their plan page."))
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When an accepted plan was taken back to draft; the patient's page says "
+                    "the clinic is updating it."))
+    needs_review_since = models.DateTimeField(
+        _("needs review since"), null=True, blank=True,
+        help_text=_("Set when a planned procedure has a flag nobody has reviewed (an intake "
+                    "edit, a catalogue change or a date reached), cleared by the review."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["needs_review_since"])]
         verbose_name = _("treatment plan")
         verbose_name_plural = _("treatment plans")
 
@@ -241,6 +250,24 @@ class TreatmentPlan(models.Model):
     @property
     def is_open(self):
         return self.status in (self.Status.DRAFT, self.Status.SHARED)
+
+
+class PlanStatusChange(models.Model):
+    """One move of a plan's state, with who made it and why (a reason is required to reopen
+    or withdraw an accepted plan)."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE,
+                             related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=TreatmentPlan.Status.choices)
+    to_status = models.CharField(max_length=10, choices=TreatmentPlan.Status.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   help_text=_("Empty when the patient made the move."))
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
 
 
 class PlannedProcedure(models.Model):

@@ -71,7 +71,9 @@ def first_name(patient):
     return patient.full_name.split()[0]
 
 
-def patient_plan_page(plan, language):
+def patient_plan_page(plan, language, on_hold=frozenset()):
+    """Everything the patient's page and PDF show; procedures in `on_hold` (ids of planned
+    procedures the clinic must review) are marked as on hold."""
     consultation = consultation_with_answers(plan.consultation)
     recommendation = consultation_recommendation(consultation)
     results = {result.code: result for result in recommendation.treatments}
@@ -109,6 +111,7 @@ def patient_plan_page(plan, language):
             "description": translate(treatment, "patient_description"),
             "why": [translate(concern, "patient_label") for concern in matched],
             "is_product": treatment.category.code in PRODUCT_CATEGORIES,
+            "on_hold": procedure.pk in on_hold,
             "downtime": (treatment.downtime_min_days, treatment.downtime_max_days),
         })
         for step in result.requirements if result else ():
@@ -151,17 +154,19 @@ def patient_plan_page(plan, language):
         "before": sorted(before.values(), key=lambda entry: entry["strength"] != "required"),
         "timeline": timeline,
         "cautions": cautions,
+        "under_review": bool(on_hold),
     }
 
 
-def patient_plan_body(plan, language):
+def patient_plan_body(plan, language, on_hold=frozenset()):
     """The rendered plan (the part of the page shared with the PDF), for a plan read with its
     consultation, patient and clinic (`plan_for_link`). A change to its procedures moves
     the plan's updated_at (PlannedProcedure.save)."""
     consultation = plan.consultation
     built_from = (plan.pk, plan.status, plan.updated_at, consultation.version,
                   consultation.updated_at, consultation.patient.clinic.phone, catalogue_token(),
-                  language)
+                  language, tuple(sorted(on_hold)))
     return cached_fragment(
         "patient-plan", built_from,
-        lambda: render_to_string("patients/_plan_body.html", patient_plan_page(plan, language)))
+        lambda: render_to_string("patients/_plan_body.html",
+                                 patient_plan_page(plan, language, on_hold)))

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -28,9 +29,10 @@ from consultations.plan_services import (
     plan_accept_by_patient,
     plan_link_check_date_of_birth,
     plan_question_ask,
+    plan_recheck,
     token_hash,
 )
-from consultations.selectors import plan_for_link
+from consultations.selectors import plan_for_link, procedures_prefetched
 
 # Each language named in itself, as language switchers do.
 LANGUAGES = dict(settings.LANGUAGES)
@@ -106,6 +108,11 @@ def with_link(view):
             audit("open_link", link.plan, patient=link.plan.consultation.patient,
                   actor_label=f"patient link #{link.pk}", outcome=AuditEvent.Outcome.DENIED)
             return unavailable(request, state, 410)
+        if link.plan.status == TreatmentPlan.Status.DRAFT and link.plan.reopened_at:
+            with translation.override(page_language(request, link)):
+                return render(request, "patients/plan_updating.html", {
+                    "clinic": link.plan.consultation.patient.clinic, "token": token,
+                    "languages": LANGUAGES, "language": translation.get_language()})
         if link.plan.status not in VISIBLE_STATES:
             return unavailable(request, "closed", 410)
         with translation.override(page_language(request, link)):
@@ -130,12 +137,20 @@ def plan_page(request, link, token):
                               message=request.session.pop("patient-message", None))
 
 
+def procedures_on_hold(plan):
+    """The planned procedures the clinic must review before the patient goes ahead."""
+    prefetch_related_objects([plan], procedures_prefetched("procedures"))
+    return frozenset(plan_recheck(plan=plan))
+
+
 def plan_page_response(request, link, token, question_form, message=None):
     plan = link.plan
     patient = plan.consultation.patient
+    on_hold = procedures_on_hold(plan)
     return render(request, "patients/plan.html", {
         "plan": plan, "clinic": patient.clinic, "first_name": first_name(patient),
-        "body": patient_plan_body(plan, translation.get_language()),
+        "body": patient_plan_body(plan, translation.get_language(), on_hold),
+        "under_review": bool(on_hold),
         "token": token, "question_form": question_form, "message": message,
         "languages": LANGUAGES, "language": translation.get_language(),
     })
@@ -202,7 +217,8 @@ def ask_question(request, link, token):
 def plan_pdf(request, link, token):
     if not visit_is_confirmed(request, link):
         return redirect("patients:plan", token=token)
-    page = patient_plan_page(link.plan, translation.get_language())
+    page = patient_plan_page(link.plan, translation.get_language(),
+                             procedures_on_hold(link.plan))
     audit("pdf", link.plan, patient=page["patient"], actor_label=f"patient link #{link.pk}")
     html = render_to_string("patients/plan_pdf.html", {**page, "generated": timezone.now()},
                             request=request)

@@ -20,6 +20,7 @@ from consultations.models import (
     PlannedProcedure,
     PlanQuestion,
     PlanShareLink,
+    PlanStatusChange,
     TreatmentPlan,
 )
 from consultations.selectors import (
@@ -27,6 +28,7 @@ from consultations.selectors import (
     flag_key,
     plan_checks,
     plan_review_needed,
+    procedures_prefetched,
 )
 from treatments.snapshot import catalogue_version
 
@@ -44,9 +46,13 @@ ALLOWED_MOVES = {
     TreatmentPlan.Status.DRAFT: {TreatmentPlan.Status.SHARED, TreatmentPlan.Status.WITHDRAWN},
     TreatmentPlan.Status.SHARED: {TreatmentPlan.Status.ACCEPTED, TreatmentPlan.Status.DRAFT,
                                   TreatmentPlan.Status.WITHDRAWN},
-    TreatmentPlan.Status.ACCEPTED: set(),
+    # Reopened to change it, or withdrawn: either needs a reason, which is recorded.
+    TreatmentPlan.Status.ACCEPTED: {TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.WITHDRAWN},
     TreatmentPlan.Status.WITHDRAWN: set(),
 }
+REASON_NEEDED_FROM = {TreatmentPlan.Status.ACCEPTED}
+LIVE_STATES = (TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.SHARED,
+               TreatmentPlan.Status.ACCEPTED)
 
 
 def plan_moves(plan):
@@ -181,19 +187,33 @@ def plan_procedure_remove(*, user, plan, procedure):
     audit("remove_procedure", plan, patient=plan.consultation.patient)
 
 
+def plan_reason_needed(plan, to):
+    return plan.status in REASON_NEEDED_FROM or to == TreatmentPlan.Status.WITHDRAWN and \
+        plan.status != TreatmentPlan.Status.DRAFT
+
+
 @transaction.atomic
-def plan_status_change(*, user, plan, to):
-    """Move a plan along draft -> shared -> accepted, back to draft, or withdraw it."""
+def plan_status_change(*, user, plan, to, reason=""):
+    """Move a plan along draft -> shared -> accepted, back to draft, or withdraw it.
+
+    An accepted plan can be reopened (back to draft: the patient's page says the clinic is
+    updating it) or withdrawn; either needs a reason, as does withdrawing a shared plan.
+    Every move is recorded with who made it and why.
+    """
     if to not in ALLOWED_MOVES.get(plan.status, set()):
         raise PlanRuleError(_("A %(current)s plan cannot become %(target)s.") % {
             "current": plan.get_status_display().lower(),
             "target": dict(TreatmentPlan.Status.choices).get(to, to).lower()})
+    reason = (reason or "").strip()
+    if plan_reason_needed(plan, to) and not reason:
+        raise PlanRuleError(_("Give the reason: it is recorded with the plan."), field="reason")
     if to == TreatmentPlan.Status.SHARED:
         if not plan.procedures.exists():
             raise PlanRuleError(_("Add at least one procedure before sharing the plan."))
         if plan_review_needed(plan, plan_checks(plan)):
             raise PlanRuleError(_("Review the new flags before sharing the plan."))
     now = timezone.now()
+    moved_from = plan.status
     plan.status = to
     stamp = {TreatmentPlan.Status.SHARED: "shared_at", TreatmentPlan.Status.ACCEPTED:
              "accepted_at", TreatmentPlan.Status.WITHDRAWN: "withdrawn_at"}.get(to)
@@ -201,10 +221,17 @@ def plan_status_change(*, user, plan, to):
         setattr(plan, stamp, now)
     if to == TreatmentPlan.Status.ACCEPTED:
         plan.accepted_by = user
-    if to in (TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.WITHDRAWN):
-        # A plan taken back for changes, or withdrawn, is no longer the patient's to open.
+    reopened = moved_from == TreatmentPlan.Status.ACCEPTED and to == TreatmentPlan.Status.DRAFT
+    plan.reopened_at = now if reopened else (None if to == TreatmentPlan.Status.SHARED
+                                             else plan.reopened_at)
+    if to == TreatmentPlan.Status.WITHDRAWN or (to == TreatmentPlan.Status.DRAFT
+                                                and not reopened):
+        # A plan taken back before the patient accepted it, or withdrawn, is no longer
+        # theirs to open; a reopened one stays reachable, to say it is being updated.
         plan.links.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=user)
     plan.save()
+    PlanStatusChange.objects.create(plan=plan, from_status=moved_from, to_status=to,
+                                    reason=reason, changed_by=user, changed_at=now)
     audit(f"status_{to}", plan, patient=plan.consultation.patient)
     return plan
 
@@ -218,8 +245,8 @@ def plan_review(*, user, plan, justifications):
     caution needs a justification written for it (`justifications` maps a procedure id to
     the text; the earlier text, unchanged, is refused).
     """
-    if not plan.is_open:
-        raise PlanRuleError(_("A closed plan cannot be reviewed."))
+    if plan.status not in LIVE_STATES:
+        raise PlanRuleError(_("A withdrawn plan cannot be reviewed."))
     checks = plan_checks(plan)
     pending = plan_review_needed(plan, checks)
     now = timezone.now()
@@ -260,12 +287,39 @@ def plan_review(*, user, plan, justifications):
         raise PlanReviewError(errors)
     for procedure in procedures:
         procedure.save()
-    plan.reviewed_by, plan.reviewed_at = user, now
+    plan.reviewed_by, plan.reviewed_at, plan.needs_review_since = user, now, None
     plan.intake_version = plan.consultation.version
     plan.catalogue_version = catalogue_version()
     plan.save()
     audit("review", plan, patient=plan.consultation.patient)
     return plan
+
+
+def plan_recheck(*, plan, checks=None):
+    """Check a plan against the current intake, catalogue and day, and keep its 'needs
+    review' mark in step, whatever its state: set when a planned procedure has a flag
+    nobody has reviewed, cleared when none has. Returns what is pending (procedure id ->
+    its new flags)."""
+    if plan.status not in LIVE_STATES:
+        return {}
+    pending = plan_review_needed(plan, checks if checks is not None else plan_checks(plan))
+    if bool(pending) != (plan.needs_review_since is not None):
+        plan.needs_review_since = timezone.now() if pending else None
+        TreatmentPlan.objects.filter(pk=plan.pk).update(
+            needs_review_since=plan.needs_review_since)
+        audit("needs_review" if pending else "review_settled", plan,
+              patient=plan.consultation.patient, actor_label="plan check")
+    return pending
+
+
+def plans_recheck(plans=None):
+    """Re-check every live plan (or those given): after a catalogue change, and each day
+    for the windows that open or lapse with the date. Returns how many need review."""
+    if plans is None:
+        plans = (TreatmentPlan.objects.filter(status__in=LIVE_STATES)
+                 .select_related("consultation__patient")
+                 .prefetch_related(procedures_prefetched("procedures")).iterator(chunk_size=200))
+    return sum(1 for plan in plans if plan_recheck(plan=plan))
 
 
 class PlanReviewError(PlanRuleError):
@@ -372,14 +426,22 @@ def plan_link_check_date_of_birth(*, link, date_of_birth):
 
 @transaction.atomic
 def plan_accept_by_patient(*, link):
+    """The patient accepts their shared plan from their link; not while the clinic has a
+    planned procedure to review."""
     plan = TreatmentPlan.objects.select_for_update().get(pk=link.plan_id)
     if plan.status == TreatmentPlan.Status.ACCEPTED:
         return plan
     if plan.status != TreatmentPlan.Status.SHARED:
         raise PlanRuleError(_("This plan cannot be accepted now. Please contact the clinic."))
-    plan.status, plan.accepted_at, plan.accepted_by = (TreatmentPlan.Status.ACCEPTED,
-                                                       timezone.now(), None)
+    if plan_recheck(plan=plan):
+        raise PlanRuleError(_("Your clinic is reviewing this plan, so it cannot be accepted "
+                              "yet. They will contact you."))
+    now = timezone.now()
+    plan.status, plan.accepted_at, plan.accepted_by = (TreatmentPlan.Status.ACCEPTED, now,
+                                                       None)
     plan.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
+    PlanStatusChange.objects.create(plan=plan, from_status=TreatmentPlan.Status.SHARED,
+                                    to_status=TreatmentPlan.Status.ACCEPTED, changed_at=now)
     audit("accept", plan, patient=plan.consultation.patient,
           actor_label=f"patient link #{link.pk}")
     return plan

@@ -160,6 +160,7 @@ def dashboard(*, user):
         "drafts": consultations.filter(status=Consultation.Status.DRAFT,
                                        clinician=user).order_by("-updated_at")[:20],
         "recent_patients": _clinic_patients(user).order_by("-updated_at")[:10],
+        "plans_to_review": plans_needing_review(user=user),
     }
 
 
@@ -230,7 +231,17 @@ def plan_checks(plan, today=None):
 
 def patient_plans(patient):
     return (TreatmentPlan.objects.filter(consultation__patient=patient)
-            .select_related("consultation").order_by("-created_at", "-id"))
+            .select_related("consultation__patient")
+            .prefetch_related(procedures_prefetched("procedures")).order_by("-created_at", "-id"))
+
+
+def plans_needing_review(*, user, limit=20):
+    """The clinic's plans with a planned procedure whose new flag nobody has reviewed,
+    longest waiting first."""
+    return (TreatmentPlan.objects.filter(consultation__in=_clinic_consultations(user),
+                                         needs_review_since__isnull=False)
+            .exclude(status=TreatmentPlan.Status.WITHDRAWN)
+            .select_related("consultation__patient").order_by("needs_review_since", "id")[:limit])
 
 
 def planned_procedures():

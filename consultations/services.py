@@ -16,7 +16,8 @@ from consultations.models import (
     Patient,
 )
 from clinic.audit import audit
-from consultations.selectors import user_clinic_id
+from consultations.plan_services import LIVE_STATES, plans_recheck
+from consultations.selectors import procedures_prefetched, user_clinic_id
 from treatments.models import Concern, Condition, DatedQuestion
 
 
@@ -138,6 +139,10 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
     )
     audit("submit" if submit else ("create" if consultation.version == 1 else "update"),
           consultation, patient=patient)
+    if consultation.version > 1:
+        # An edit can bring a planned procedure a new flag, in whatever state its plan is.
+        plans_recheck(consultation.plans.filter(status__in=LIVE_STATES)
+                      .prefetch_related(procedures_prefetched("procedures")))
     return consultation
 
 

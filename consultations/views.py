@@ -24,6 +24,7 @@ from consultations.forms import (
 )
 from consultations.models import TreatmentPlan
 from consultations.plan_services import (
+    LIVE_STATES,
     PlanReviewError,
     PlanRuleError,
     plan_create,
@@ -31,8 +32,11 @@ from consultations.plan_services import (
     plan_moves,
     plan_procedure_remove,
     plan_procedure_reschedule,
+    plan_reason_needed,
+    plan_recheck,
     plan_review,
     plan_share,
+    plans_recheck,
     plan_share_link_revoke,
     plan_status_change,
 )
@@ -112,9 +116,10 @@ class PatientDetailView(PermissionRequiredMixin, DetailView):
         return selectors.patient_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
+        plans = list(selectors.patient_plans(self.object))
+        plans_recheck(plan for plan in plans if plan.status in LIVE_STATES)
         return super().get_context_data(
-            consultations=selectors.patient_consultations(self.object),
-            plans=selectors.patient_plans(self.object), **kwargs)
+            consultations=selectors.patient_consultations(self.object), plans=plans, **kwargs)
 
 
 class IntakeView(PermissionRequiredMixin, FormView):
@@ -284,6 +289,19 @@ MOVE_BUTTONS = {
     TreatmentPlan.Status.DRAFT: (_lazy("Back to draft"), "btn-outline-secondary"),
     TreatmentPlan.Status.WITHDRAWN: (_lazy("Withdraw"), "btn-outline-danger"),
 }
+REOPEN = (_lazy("Reopen the plan to change it"), "btn-outline-primary")
+
+
+def plan_move_buttons(plan):
+    """(state, label, button style, whether a reason must be given) for each allowed move."""
+    buttons = []
+    for to in plan_moves(plan):
+        if to not in MOVE_BUTTONS:
+            continue
+        label, style = (REOPEN if to == TreatmentPlan.Status.DRAFT
+                        and plan.status == TreatmentPlan.Status.ACCEPTED else MOVE_BUTTONS[to])
+        buttons.append((to, label, style, plan_reason_needed(plan, to)))
+    return buttons
 
 
 class PlanDetailView(PermissionRequiredMixin, TemplateView):
@@ -293,7 +311,7 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
         checks = selectors.plan_checks(plan)
-        pending = selectors.plan_review_needed(plan, checks)
+        pending = plan_recheck(plan=plan, checks=checks)
         rows = [{"procedure": procedure, "check": checks.get(procedure.pk),
                  "new_flags": pending.get(procedure.pk), "needs_review": procedure.pk in pending}
                 for procedure in plan.procedures.all()]
@@ -308,7 +326,8 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
             suggestions=[r for r in recommendation.recommended if r.code not in planned],
             later=[r for r in recommendation.excluded
                    if r.suitable_from and not r.referral and r.code not in planned],
-            moves=[(to, *MOVE_BUTTONS[to]) for to in plan_moves(plan) if to in MOVE_BUTTONS],
+            moves=plan_move_buttons(plan),
+            status_changes=plan.status_changes.select_related("changed_by")[:20],
             new_link=self.request.session.pop(f"new-plan-link-{plan.pk}", None),
             links=plan.links.select_related("created_by").order_by("-created_at")[:10],
             questions=plan.questions.all()[:50],
@@ -423,9 +442,15 @@ class PlanStatusView(PermissionRequiredMixin, View):
 
     def post(self, request, pk):
         plan = selectors.plan_get(user=request.user, pk=pk)
+        to, reason = request.POST.get("to", ""), request.POST.get("reason", "")[:2000]
         try:
-            plan_status_change(user=request.user, plan=plan, to=request.POST.get("to", ""))
+            plan_status_change(user=request.user, plan=plan, to=to, reason=reason)
         except PlanRuleError as error:
+            if error.field == "reason":
+                # Shown beside the reason box on the plan page, with what was typed.
+                page = PlanDetailView(request=request, kwargs={"pk": pk}, args=())
+                return page.render_to_response(page.get_context_data(
+                    move_error={"to": to, "message": error.message, "reason": reason}))
             messages.error(request, error.message)
         else:
             messages.success(request, _("The plan is now %(status)s.") % {

@@ -10,17 +10,31 @@ Writing to catalogue tables with QuerySet.update() bypasses the signals: call
 import uuid
 
 from django.apps import apps
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from treatments.models import CatalogueState
 
 UNTRACKED = {"cataloguechange", "cataloguestate"}
 
 
+# Sent once after a transaction that changed the catalogue has committed (however many
+# records it touched), for what must follow a change, such as re-checking plans.
+catalogue_committed = Signal()
+
+
 def catalogue_changed(**kwargs):
     updated = CatalogueState.objects.filter(pk=1).update(token=uuid.uuid4())
     if not updated:
         CatalogueState.objects.create(pk=1)
+    # Once per transaction, however many records it changes (a rolled-back one drops it).
+    if not any(entry[1] is _committed for entry in transaction.get_connection().run_on_commit):
+        transaction.on_commit(_committed)
+
+
+def _committed():
+    catalogue_committed.send(sender=CatalogueState)
 
 
 def catalogue_token():

@@ -325,14 +325,16 @@ class TestThePage:
         assert len(response.context["products"]) == 2
         assert three == two
 
-    def test_seen_again_reads_only_the_link_session_and_catalogue_state(
+    def test_seen_again_reads_the_answers_only_to_check_nothing_is_on_hold(
             self, shared, visitor, django_assert_num_queries):
         _plan, token = shared
         confirm(visitor, token)
         first = visitor.get(link_url(token))
 
-        # session, link with plan and patient, catalogue token, audit entry
-        with django_assert_num_queries(4):
+        # session, link with plan and patient, audit entry, catalogue token; the check that
+        # no planned procedure is on hold: procedures, consultation with its three kinds of
+        # answers, catalogue version
+        with django_assert_num_queries(10):
             again = visitor.get(link_url(token))
 
         assert as_read(again) == as_read(first)

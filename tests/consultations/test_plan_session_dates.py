@@ -276,15 +276,16 @@ class TestThePlanPage:
 
     def test_offers_only_the_moves_the_plan_state_allows(self, client_as, clinician, plan):
         client = client_as(clinician)
-        draft = [to for to, _label, _style in self.plan_page(client, plan).context["moves"]]
+        draft = [move[0] for move in self.plan_page(client, plan).context["moves"]]
         plan_procedure_add(user=clinician, plan=plan,
                            treatment=Treatment.objects.get(code=NEEDLING),
                            first_date=AFTER_BOTH_WINDOWS)
         plan_status_change(user=clinician, plan=plan, to="shared")
-        shared = [to for to, _label, _style in self.plan_page(client, plan).context["moves"]]
+        shared = [move[0] for move in self.plan_page(client, plan).context["moves"]]
         plan_status_change(user=clinician, plan=plan, to="accepted")
-        accepted = self.plan_page(client, plan).context["moves"]
+        accepted = [(to, reason) for to, _label, _style, reason in self.plan_page(
+            client, plan).context["moves"]]
 
         assert draft == ["withdrawn"]
         assert shared == ["draft", "accepted", "withdrawn"]
-        assert accepted == []
+        assert accepted == [("draft", True), ("withdrawn", True)]

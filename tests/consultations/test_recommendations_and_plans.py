@@ -265,7 +265,7 @@ class TestPlanRules:
         plan.refresh_from_db()
         assert plan.status == "accepted" and plan.shared_at and plan.accepted_at
         with pytest.raises(PlanRuleError, match="cannot become"):
-            plan_status_change(user=clinician, plan=plan, to="withdrawn")
+            plan_status_change(user=clinician, plan=plan, to="shared")
 
     def test_a_change_to_its_procedures_is_a_change_to_the_plan(self, clinician,
                                                                  pregnant_with_scars):
