@@ -2,7 +2,10 @@
 
 import io
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,6 +15,7 @@ from treatments.intake_input import (
     MAX_INPUT_BYTES,
     MAX_INTAKES,
     MAX_NESTING,
+    decoded_input,
 )
 
 pytestmark = pytest.mark.django_db
@@ -345,3 +349,75 @@ def test_a_long_path_is_quoted_cut_too(tmp_path):
     message = err.getvalue()
     assert message.startswith("input: cannot read ") and "…" in message
     assert len(message) < len(path)
+
+
+# -- What is accepted: the limits themselves, and any accepted input prints ------------
+
+def test_the_limits_themselves_are_accepted(tmp_path):
+    assert decoded_input(nested(MAX_NESTING).encode()) == json.loads(nested(MAX_NESTING))
+    assert decoded_input(("[" + ", ".join(["{}"] * MAX_INTAKES) + "]").encode()) == (
+        [{}] * MAX_INTAKES)
+    code, out, err = run(tmp_path, None,
+                         raw=padded_to(MAX_INPUT_BYTES, {"fitzpatrick": "III"}))
+    assert (code, err) == (0, "")
+    assert json.loads(out)["treatments"]
+
+
+@pytest.mark.parametrize("payload", [
+    [],
+    {},
+    {"fitzpatrick": "unknown", "pregnancy_answer": "unsure", "skin_type": "sensitive"},
+    {"fitzpatrick": 1, "concerns": ["acne_scars", {"code": "acne_scars", "severity": "severe"}],
+     "acne_scar_subtypes": ["rolling", "rolling", "icepick"], "treatment_area": "perioral"},
+    {"as_of": "1900-01-01", "dated_answers": {"isotretinoin_last_dose": "1900-01-01",
+                                              "last_tan": "1900-01-01"}},
+    {"as_of": "2100-12-31", "dated_answers": {"isotretinoin_last_dose": "2100-12-31",
+                                              "last_filler_in_area": "2100-02-28"}},
+])
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_any_accepted_input_prints_in_either_format(tmp_path, payload, output):
+    code, out, err = run(tmp_path, payload, "--format", output)
+
+    assert (code, err) == (0, "")
+    if output == "json":
+        json.loads(out)
+
+
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_every_condition_at_once_prints_in_either_format(tmp_path, output):
+    from treatments.models import Condition
+
+    code, out, err = run(tmp_path, {
+        "fitzpatrick": "VI", "concerns": ["acne_scars", "melasma"],
+        "conditions": list(Condition.objects.values_list("code", flat=True))},
+        "--format", output)
+
+    assert (code, err) == (0, "")
+    assert "excluded" in out
+
+
+# -- Start-up: a real process, with the project's logging ------------------------------
+
+def manage(*args, stdin, database):
+    project = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(DJANGO_ENV_FILE="/nonexistent", DJANGO_SECRET_KEY="k" * 50,
+               DATABASE_URL=f"sqlite:///{database}")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=env,
+                          input=stdin, capture_output=True, timeout=120)
+
+
+def test_start_up_writes_nothing_on_standard_error(tmp_path):
+    database = tmp_path / "start-up.sqlite3"
+    migrated = manage("migrate", "--verbosity", "0", stdin=b"", database=database)
+    assert (migrated.returncode, migrated.stderr) == (0, b"")
+
+    good = manage("recommend", "--input", "-", stdin=b'{"fitzpatrick": "III"}',
+                  database=database)
+    assert (good.returncode, good.stderr) == (0, b"")
+    assert json.loads(good.stdout)["recommended"] == []
+
+    bad = manage("recommend", "--input", "-", stdin=b"{", database=database)
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.decode().startswith("input: not valid JSON")
+    assert bad.stderr.count(b"\n") == 1
