@@ -187,7 +187,10 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
-AXES_VERBOSE = True
+# Quiet start-up: no version banner before every command's own output (the `recommend`
+# command's standard error is one line on bad input and nothing else). Lockouts and failed
+# sign-ins are still logged, naming the locked-out username and address.
+AXES_VERBOSE = False
 REQUIRE_TWO_FACTOR = env.bool("DJANGO_REQUIRE_2FA", default=True)
 OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="Clinic")
 

@@ -2,6 +2,8 @@
 engine's Intake, refusing anything malformed with a message that names the field."""
 
 import datetime
+import json
+import math
 
 from treatments.engine import PHOTOTYPES, UNKNOWN_PHOTOTYPE, Intake
 from treatments.models import TreatmentArea
@@ -14,6 +16,20 @@ SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
 SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
 SEVERITIES = ("mild", "moderate", "severe")
 
+# What one call may carry. An intake is a few hundred bytes nested four levels deep (array,
+# intake, concerns, concern), so these are far beyond any real use and keep a mistaken or
+# hostile input from costing memory, time or a crash instead of one line of refusal.
+MAX_INPUT_BYTES = 1_000_000
+MAX_INTAKES = 1_000
+MAX_NESTING = 20
+MAX_NUMBER_DIGITS = 20
+# Dates a clinic can mean: a patient's history and a day of treatment, never the calendar's
+# ends, where working out a time window would run off the calendar.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2100, 12, 31)
+# How much of an offending value a message quotes, so that it stays one readable line.
+ECHO_CHARACTERS = 80
+
 
 class IntakeInputError(ValueError):
     def __init__(self, field, message):
@@ -21,46 +37,130 @@ class IntakeInputError(ValueError):
         self.field = field
 
 
+def echoed(value):
+    """The offending value as an error message quotes it: its repr, cut to ECHO_CHARACTERS
+    with an ellipsis."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARACTERS else text[:ECHO_CHARACTERS - 1] + "…"
+
+
+class UnusableNumber:
+    """A number in the input that no field can mean (NaN, an infinity, a float beyond the
+    float range, an integer of more than MAX_NUMBER_DIGITS digits). It stands in the decoded
+    data for the field that holds it to refuse, by name, like any other wrong value."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def _integer(text):
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        return UnusableNumber(text)
+    return int(text)
+
+
+def _float(text):
+    number = float(text)
+    return number if math.isfinite(number) else UnusableNumber(text)
+
+
+def _deeper_than(data, levels):
+    """True when the decoded data holds arrays or objects nested more than `levels` deep."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > levels:
+            return True
+        pending.extend((item, depth + 1) for item in value)
+    return False
+
+
+def decoded_input(raw):
+    """The intake object, or array of intake objects, that the bytes `raw` hold."""
+    if len(raw) > MAX_INPUT_BYTES:
+        raise IntakeInputError("input", f"more than the {MAX_INPUT_BYTES:,} bytes a call may "
+                                        "carry")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise IntakeInputError("input", f"not UTF-8 text ({error.reason} at byte "
+                                        f"{error.start})") from None
+    if not text.strip():
+        raise IntakeInputError("input", "empty, expected an intake object or an array of them")
+    too_deep = IntakeInputError("input", f"arrays or objects nested more than {MAX_NESTING} "
+                                         "deep")
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_float,
+                          parse_constant=UnusableNumber)
+    except json.JSONDecodeError as error:
+        raise IntakeInputError("input", f"not valid JSON ({error})") from None
+    except RecursionError:
+        raise too_deep from None
+    if _deeper_than(data, MAX_NESTING):
+        raise too_deep
+    if not isinstance(data, (dict, list)):
+        raise IntakeInputError("input", "expected an intake object or an array of them, "
+                                        f"got {echoed(data)}")
+    if isinstance(data, list) and len(data) > MAX_INTAKES:
+        raise IntakeInputError("input", f"{len(data):,} intakes, more than the "
+                                        f"{MAX_INTAKES:,} a call may carry")
+    return data
+
+
 def _choice(value, field, allowed):
     if not isinstance(value, str) or value not in allowed:
-        raise IntakeInputError(field, f"{value!r} is not one of {', '.join(allowed)}")
+        raise IntakeInputError(field, f"{echoed(value)} is not one of {', '.join(allowed)}")
     return value
 
 
 def _list(value, field):
     if not isinstance(value, list):
-        raise IntakeInputError(field, f"expected a list, got {value!r}")
+        raise IntakeInputError(field, f"expected a list, got {echoed(value)}")
     return value
 
 
 def _phototype(value, field):
     if isinstance(value, bool):
-        raise IntakeInputError(field, f"{value!r} is not a phototype")
+        raise IntakeInputError(field, f"{echoed(value)} is not a phototype")
     if isinstance(value, int) and 1 <= value <= 6:
         return PHOTOTYPES[value - 1]
     if isinstance(value, str) and (value in PHOTOTYPES or value == UNKNOWN_PHOTOTYPE):
         return value
-    raise IntakeInputError(field, f"{value!r} is not a phototype (I to VI, 1 to 6, or unknown)")
+    raise IntakeInputError(field, f"{echoed(value)} is not a phototype (I to VI, 1 to 6, or "
+                                   "unknown)")
 
 
 def _date(value, field):
     if isinstance(value, str):
         try:
-            return datetime.date.fromisoformat(value)
+            day = datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    raise IntakeInputError(field, f"{value!r} is not a date (YYYY-MM-DD)")
+        else:
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                raise IntakeInputError(field, f"{echoed(value)} is not between "
+                                              f"{EARLIEST_DATE} and {LATEST_DATE}")
+            return day
+    raise IntakeInputError(field, f"{echoed(value)} is not a date (YYYY-MM-DD)")
 
 
 def _dated_answers(value, field, catalogue):
     if not isinstance(value, dict):
-        raise IntakeInputError(field, f"expected an object of question codes, got {value!r}")
+        raise IntakeInputError(field, "expected an object of question codes, got "
+                                      f"{echoed(value)}")
     answers = []
     for code, answer in value.items():
         facts = catalogue.dated_questions.get(code)
-        where = f"{field}.{code}"
         if facts is None:
-            raise IntakeInputError(where, f"unknown dated question code {code!r}")
+            raise IntakeInputError(field, f"unknown dated question code {echoed(code)}")
+        where = f"{field}.{code}"
         if answer == "never":
             answers.append((code, "never", None))
         elif answer == "ongoing":
@@ -74,11 +174,12 @@ def _dated_answers(value, field, catalogue):
 
 def intake_from_json(data, catalogue, where="", today=None):
     """An Intake from one decoded JSON object, checked against the catalogue's codes."""
+    intake = where.rstrip(".") or "intake"
     if not isinstance(data, dict):
-        raise IntakeInputError(where or "intake", f"expected an object, got {data!r}")
+        raise IntakeInputError(intake, f"expected an intake object, got {echoed(data)}")
     for key in data:
         if key not in FIELDS:
-            raise IntakeInputError(f"{where}{key}", "unknown field")
+            raise IntakeInputError(intake, f"unknown field {echoed(key)}")
 
     concerns = []
     for index, item in enumerate(_list(data.get("concerns", []), f"{where}concerns")):
@@ -86,20 +187,20 @@ def intake_from_json(data, catalogue, where="", today=None):
         if isinstance(item, dict):
             extra = set(item) - {"code", "severity"}
             if extra:
-                raise IntakeInputError(f"{field}.{sorted(extra)[0]}", "unknown field")
+                raise IntakeInputError(field, f"unknown field {echoed(sorted(extra)[0])}")
             code, severity = item.get("code"), item.get("severity", "moderate")
             _choice(severity, f"{field}.severity", SEVERITIES)
         else:
             code, severity = item, "moderate"
         if not isinstance(code, str) or code not in catalogue.concerns:
-            raise IntakeInputError(field, f"unknown concern code {code!r}")
+            raise IntakeInputError(field, f"unknown concern code {echoed(code)}")
         concerns.append((code, severity))
 
     conditions = set()
     for index, code in enumerate(_list(data.get("conditions", []), f"{where}conditions")):
         if not isinstance(code, str) or code not in catalogue.conditions:
             raise IntakeInputError(f"{where}conditions[{index}]",
-                                   f"unknown condition code {code!r}")
+                                   f"unknown condition code {echoed(code)}")
         conditions.add(code)
 
     subtypes = tuple(

@@ -2,10 +2,21 @@
 
 import io
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from treatments.intake_input import (
+    ECHO_CHARACTERS,
+    MAX_INPUT_BYTES,
+    MAX_INTAKES,
+    MAX_NESTING,
+    decoded_input,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +26,8 @@ PREGNANT_WITH_SCARS = {"fitzpatrick": "III", "concerns": ["acne_scars"],
 
 def run(tmp_path, payload, *args, raw=None):
     path = tmp_path / "intake.json"
-    path.write_text(raw if raw is not None else json.dumps(payload), encoding="utf-8")
+    raw = raw if raw is not None else json.dumps(payload)
+    path.write_bytes(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
     out, err = io.StringIO(), io.StringIO()
     code = 0
     try:
@@ -110,7 +122,7 @@ def test_no_suitable_option_is_said(tmp_path):
     ({"fitzpatrick": "III", "conditions": ["pregnant"]}, None, "conditions[0]"),
     ({"fitzpatrick": "VII"}, None, "fitzpatrick"),
     ({"fitzpatrick": 0}, None, "fitzpatrick"),
-    ({"fitzpatrick": "III", "age": 30}, None, "age"),
+    ({"fitzpatrick": "III", "age": 30}, None, "intake"),
     ({"fitzpatrick": "III", "concerns": [{"code": "acne_scars", "severity": "huge"}]}, None,
      "concerns[0].severity"),
     ({"fitzpatrick": "III", "pregnancy_answer": "maybe"}, None, "pregnancy_answer"),
@@ -127,15 +139,6 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(tmp_path, payload, raw
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"{field}:")
-
-
-def test_a_missing_file_is_bad_input(tmp_path):
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(SystemExit) as exit_:
-        call_command("recommend", "--input", str(tmp_path / "none.json"), stdout=out,
-                     stderr=err)
-    assert exit_.value.code == 2
-    assert out.getvalue() == ""
 
 
 def test_reads_standard_input(monkeypatch):
@@ -210,7 +213,7 @@ def test_recommended_holds_refer_out_options_marked_as_such(tmp_path):
 @pytest.mark.parametrize("payload, field", [
     ({"dated_answers": {"isotretinoin_last_dose": "last spring"}},
      "dated_answers.isotretinoin_last_dose"),
-    ({"dated_answers": {"no_such_question": "2026-01-01"}}, "dated_answers.no_such_question"),
+    ({"dated_answers": {"no_such_question": "2026-01-01"}}, "dated_answers"),
     ({"dated_answers": {"last_tan": "ongoing"}}, "dated_answers.last_tan"),
     ({"dated_answers": ["isotretinoin_last_dose"]}, "dated_answers"),
     ({"as_of": "1 December"}, "as_of"),
@@ -222,3 +225,199 @@ def test_bad_dated_input_names_the_field(tmp_path, payload, field):
 
     assert code == 2 and out == ""
     assert err.startswith(f"{field}:") and "\n" not in err.strip()
+
+
+# -- Refusals: whatever arrives, one line naming the field, nothing else ----------------
+
+def assert_refused(result, field):
+    code, out, err = result
+    assert code == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1
+    assert err.startswith(f"{field}:")
+
+
+def nested(levels):
+    return "[" * levels + "]" * levels
+
+
+def padded_to(size, payload):
+    text = json.dumps(payload)
+    return text + " " * (size - len(text))
+
+
+@pytest.mark.parametrize("raw, field, problem", [
+    ("", "input", "empty"),
+    (" \n\t", "input", "empty"),
+    (b"\xff\xfe{}", "input", "not UTF-8"),
+    ("3", "input", "expected an intake object or an array of them"),
+    ('"III"', "input", "expected an intake object or an array of them"),
+    ("null", "input", "expected an intake object or an array of them"),
+    ('[{"fitzpatrick": "III"}, 3]', "[1]", "expected an intake object"),
+    ('[{"fitzpatrick": "III"}, ["III"]]', "[1]", "expected an intake object"),
+    (nested(MAX_NESTING + 1), "input", f"nested more than {MAX_NESTING} deep"),
+    (nested(100_000), "input", f"nested more than {MAX_NESTING} deep"),
+    ('{"concerns": ' + nested(MAX_NESTING) + "}", "input", "nested"),
+    ("[" + ", ".join(["{}"] * (MAX_INTAKES + 1)) + "]", "input",
+     f"more than the {MAX_INTAKES:,}"),
+    (padded_to(MAX_INPUT_BYTES + 1, {"fitzpatrick": "III"}), "input",
+     f"more than the {MAX_INPUT_BYTES:,} bytes"),
+])
+def test_input_that_is_not_one_or_more_intakes_is_refused(tmp_path, raw, field, problem):
+    result = run(tmp_path, None, raw=raw)
+
+    assert_refused(result, field)
+    assert problem in result[2]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999",
+                                    "9" * 5000, "-" + "1" * 21])
+@pytest.mark.parametrize("template, field", [
+    ('{"fitzpatrick": %s}', "fitzpatrick"),
+    ('{"concerns": [{"code": "acne_scars", "severity": %s}]}', "concerns[0].severity"),
+    ('{"conditions": [%s]}', "conditions[0]"),
+    ('{"as_of": %s}', "as_of"),
+    ('[{}, {"dated_answers": {"last_tan": %s}}]', "[1].dated_answers.last_tan"),
+])
+def test_a_number_no_field_can_mean_is_refused_by_its_field(tmp_path, number, template,
+                                                             field):
+    result = run(tmp_path, None, raw=template % number)
+
+    assert_refused(result, field)
+    assert len(result[2]) < 200
+
+
+@pytest.mark.parametrize("day", ["1899-12-31", "2101-01-01", "0001-01-01", "9999-12-31"])
+def test_a_day_no_clinic_can_mean_is_refused(tmp_path, day):
+    assert_refused(run(tmp_path, {"as_of": day}), "as_of")
+    assert_refused(run(tmp_path, {"as_of": "2026-12-01",
+                                  "dated_answers": {"last_tan": day}}),
+                   "dated_answers.last_tan")
+
+
+@pytest.mark.parametrize("name", ["none.json", "a-folder"])
+def test_a_path_that_cannot_be_read_is_refused(tmp_path, name):
+    (tmp_path / "a-folder").mkdir()
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("recommend", "--input", str(tmp_path / name), stdout=out, stderr=err)
+
+    assert_refused((exit_.value.code, out.getvalue(), err.getvalue()), "input")
+    assert "cannot read" in err.getvalue()
+
+
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize("payload", [
+    {"concerns": [LONG]},
+    {"concerns": [{"code": LONG}]},
+    {"concerns": [{"code": "acne_scars", LONG: 1}]},
+    {"concerns": [{"code": "acne_scars", "severity": LONG}]},
+    {"concerns": LONG},
+    {"conditions": [LONG]},
+    {"conditions": {LONG: LONG}},
+    {LONG: 1},
+    {"fitzpatrick": LONG},
+    {"fitzpatrick": [LONG]},
+    {"pregnancy_answer": LONG},
+    {"treatment_area": LONG},
+    {"skin_type": LONG},
+    {"acne_scar_subtypes": [LONG]},
+    {"as_of": LONG},
+    {"dated_answers": LONG},
+    {"dated_answers": {LONG: "2026-01-01"}},
+    {"dated_answers": {"last_tan": LONG}},
+    [{}, LONG],
+    LONG,
+])
+def test_a_message_quotes_at_most_80_characters_of_the_value(tmp_path, payload):
+    _, _, err = run(tmp_path, payload)
+
+    assert ECHO_CHARACTERS == 80
+    assert "x" * ECHO_CHARACTERS not in err
+    assert "x" * 40 in err and "…" in err
+    assert err.count("\n") == 1 and len(err) < 200
+
+
+def test_a_long_path_is_quoted_cut_too(tmp_path):
+    path = str(tmp_path / ("y" * 200))
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("recommend", "--input", path, stdout=io.StringIO(), stderr=err)
+
+    message = err.getvalue()
+    assert message.startswith("input: cannot read ") and "…" in message
+    assert len(message) < len(path)
+
+
+# -- What is accepted: the limits themselves, and any accepted input prints ------------
+
+def test_the_limits_themselves_are_accepted(tmp_path):
+    assert decoded_input(nested(MAX_NESTING).encode()) == json.loads(nested(MAX_NESTING))
+    assert decoded_input(("[" + ", ".join(["{}"] * MAX_INTAKES) + "]").encode()) == (
+        [{}] * MAX_INTAKES)
+    code, out, err = run(tmp_path, None,
+                         raw=padded_to(MAX_INPUT_BYTES, {"fitzpatrick": "III"}))
+    assert (code, err) == (0, "")
+    assert json.loads(out)["treatments"]
+
+
+@pytest.mark.parametrize("payload", [
+    [],
+    {},
+    {"fitzpatrick": "unknown", "pregnancy_answer": "unsure", "skin_type": "sensitive"},
+    {"fitzpatrick": 1, "concerns": ["acne_scars", {"code": "acne_scars", "severity": "severe"}],
+     "acne_scar_subtypes": ["rolling", "rolling", "icepick"], "treatment_area": "perioral"},
+    {"as_of": "1900-01-01", "dated_answers": {"isotretinoin_last_dose": "1900-01-01",
+                                              "last_tan": "1900-01-01"}},
+    {"as_of": "2100-12-31", "dated_answers": {"isotretinoin_last_dose": "2100-12-31",
+                                              "last_filler_in_area": "2100-02-28"}},
+])
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_any_accepted_input_prints_in_either_format(tmp_path, payload, output):
+    code, out, err = run(tmp_path, payload, "--format", output)
+
+    assert (code, err) == (0, "")
+    if output == "json":
+        json.loads(out)
+
+
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_every_condition_at_once_prints_in_either_format(tmp_path, output):
+    from treatments.models import Condition
+
+    code, out, err = run(tmp_path, {
+        "fitzpatrick": "VI", "concerns": ["acne_scars", "melasma"],
+        "conditions": list(Condition.objects.values_list("code", flat=True))},
+        "--format", output)
+
+    assert (code, err) == (0, "")
+    assert "excluded" in out
+
+
+# -- Start-up: a real process, with the project's logging ------------------------------
+
+def manage(*args, stdin, database):
+    project = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(DJANGO_ENV_FILE="/nonexistent", DJANGO_SECRET_KEY="k" * 50,
+               DATABASE_URL=f"sqlite:///{database}")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=env,
+                          input=stdin, capture_output=True, timeout=120)
+
+
+def test_start_up_writes_nothing_on_standard_error(tmp_path):
+    database = tmp_path / "start-up.sqlite3"
+    migrated = manage("migrate", "--verbosity", "0", stdin=b"", database=database)
+    assert (migrated.returncode, migrated.stderr) == (0, b"")
+
+    good = manage("recommend", "--input", "-", stdin=b'{"fitzpatrick": "III"}',
+                  database=database)
+    assert (good.returncode, good.stderr) == (0, b"")
+    assert json.loads(good.stdout)["recommended"] == []
+
+    bad = manage("recommend", "--input", "-", stdin=b"{", database=database)
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.decode().startswith("input: not valid JSON")
+    assert bad.stderr.count(b"\n") == 1

@@ -4,7 +4,15 @@ import sys
 from django.core.management.base import BaseCommand
 
 from treatments.engine import recommend
-from treatments.intake_input import IntakeInputError, intake_from_json, recommendation_json
+from treatments.intake_input import (
+    MAX_INPUT_BYTES,
+    MAX_INTAKES,
+    IntakeInputError,
+    decoded_input,
+    echoed,
+    intake_from_json,
+    recommendation_json,
+)
 from treatments.snapshot import catalogue_snapshot
 
 BAD_INPUT = 2
@@ -15,7 +23,8 @@ class Command(BaseCommand):
         "Run the recommendation engine on one intake (a JSON object) or several (a JSON "
         "array) against the catalogue in the database. Prints one result per intake as JSON, "
         "or a table with --format text. Bad input exits with status 2 and one line on "
-        "standard error naming the field."
+        f"standard error naming the field. At most {MAX_INPUT_BYTES:,} bytes and "
+        f"{MAX_INTAKES:,} intakes a call."
     )
 
     def add_arguments(self, parser):
@@ -25,12 +34,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            raw = self.read(options["input"])
-            data = json.loads(raw)
+            data = decoded_input(self.read(options["input"]))
         except OSError as error:
-            self.fail(f"input: cannot read {options['input']!r}: {error.strerror or error}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            self.fail(f"input: not valid JSON ({error})")
+            self.fail(f"input: cannot read {echoed(options['input'])}: "
+                      f"{error.strerror or error}")
+        except IntakeInputError as error:
+            self.fail(str(error))
         catalogue = catalogue_snapshot()
         many = isinstance(data, list)
         try:
@@ -47,13 +56,15 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(output if many else output[0], indent=2, ensure_ascii=False))
 
     def read(self, path):
+        """The input's bytes, reading no more than one byte past the limit: enough to refuse
+        an input that is too large without holding all of it."""
         if path == "-":
-            return sys.stdin.buffer.read().decode("utf-8")
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+            return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        with open(path, "rb") as handle:
+            return handle.read(MAX_INPUT_BYTES + 1)
 
     def fail(self, message):
-        self.stderr.write(message.replace("\n", " "))
+        self.stderr.write(" ".join(message.splitlines()))
         sys.exit(BAD_INPUT)
 
     def as_text(self, recommendation):
