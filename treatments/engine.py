@@ -13,9 +13,20 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+# The intake's vocabularies. The models' choices, the intake form and the command's input
+# list these codes and no others (tests/consultations/test_vocabulary.py checks them).
 PHOTOTYPES = ("I", "II", "III", "IV", "V", "VI")
 UNKNOWN_PHOTOTYPE = "unknown"
 LIGHT_PHOTOTYPES = ("I", "II")
+PHOTOTYPE_FLAG = "fitzpatrick"  # the code of a flag raised by the patient's phototype
+SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
+TREATMENT_AREAS = ("full_face", "perioral", "partial_face", "neck", "body")
+ACNE_SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
+ANSWERS = ("yes", "no", "unsure")  # a yes/no question, where 'unsure' may be allowed
+DATED_NEVER = "never"
+DATED_ON = "date"
+DATED_ONGOING = "ongoing"
+DATED_ANSWER_KINDS = (DATED_NEVER, DATED_ON, DATED_ONGOING)
 MEDICATION_KIND = "medication"
 
 # The named conflict policies the engine knows how to apply (see ConflictPolicy).
@@ -397,6 +408,7 @@ def normalise(intake, catalogue):
 # -- Steps 2 to 9: candidates, flags, phototypes, requirements, ranking ------------------
 
 SEVERITY_WEIGHT = {"mild": 1, "moderate": 2, "severe": 3}
+SEVERITIES = tuple(SEVERITY_WEIGHT)  # a concern's severity, mildest first
 DEFAULT_SEVERITY = "moderate"
 STRENGTH_POINTS = {"primary": 2, "secondary": 1}
 # The depth rank each severity is best served by: mild concerns favour superficial
@@ -415,7 +427,7 @@ STRENGTH_ORDER = ("required", "recommended", "consider")
 class Flag:
     """A contraindication that applies to this patient, with the answer that triggered it."""
 
-    code: str  # the condition code, or "fitzpatrick"
+    code: str  # the condition code, or PHOTOTYPE_FLAG
     severity: str  # absolute or relative
     reason: str
     basis: str = ""
@@ -550,16 +562,16 @@ def phototype_flags(treatment, phototype):
     if phototype in PHOTOTYPES:
         suitability = phototype_suitability(treatment, phototype)
         if suitability == "excluded":
-            return (Flag("fitzpatrick", "absolute",
+            return (Flag(PHOTOTYPE_FLAG, "absolute",
                          f"Fitzpatrick type {phototype} is outside this treatment's safe range."),)
         if suitability == "caution":
-            return (Flag("fitzpatrick", "relative",
+            return (Flag(PHOTOTYPE_FLAG, "relative",
                          f"Fitzpatrick type {phototype} needs caution with this treatment "
                          "(pigment changes, burns): adjust settings and justify."),)
         return ()
     limited = sorted(treatment.excluded | treatment.caution, key=PHOTOTYPES.index)
     if limited:
-        return (Flag("fitzpatrick", "relative",
+        return (Flag(PHOTOTYPE_FLAG, "relative",
                      "The phototype is unknown and this treatment excludes or needs caution for "
                      f"type{'s' if len(limited) > 1 else ''} {', '.join(limited)}: assess the "
                      "phototype in person before booking."),)
