@@ -725,8 +725,8 @@ def recommend(intake, catalogue):
     """Rank the catalogue's treatments for one intake, explaining every match and flag.
 
     Suitable treatments come first by score (indication points weighted by concern severity,
-    plus depth fit, minus 2 per caution and the pigmentation penalty); then by fewer cautions
-    and by name, so that equal scores keep a stable order.
+    plus depth fit, minus CAUTION_PENALTY per caution and the pigmentation penalty); then by
+    fewer cautions and by name, so that equal scores keep a stable order.
     """
     normalised = normalise(intake, catalogue)
     severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))
