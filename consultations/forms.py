@@ -10,13 +10,16 @@ from consultations.intake import FITZPATRICK_QUESTIONS
 from treatments.engine import questionnaire_phototype
 from consultations.models import (
     PHOTOTYPE_CHOICES,
+    ConditionAnswer,
     Consultation,
     ConsultationConcern,
+    DatedAnswer,
     Patient,
 )
 from treatments.models import Condition, TreatmentArea
 
 ACNE_SCARS = "acne_scars"
+# The engine's ACNE_SCAR_SUBTYPES, with their labels.
 SCAR_SUBTYPES = [("rolling", _("Rolling")), ("boxcar", _("Boxcar")), ("icepick", _("Ice-pick"))]
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-.]{6,40}$")
 
@@ -137,9 +140,10 @@ class IntakeForm(forms.Form):
             self.fields[f"concern_{concern.code}"] = forms.ChoiceField(
                 label=concern.label, required=False, choices=severity)
         for condition in catalogue.conditions:
-            choices = [("yes", _("Yes")), ("no", _("No"))]
+            choices = [(ConditionAnswer.Answer.YES, _("Yes")),
+                       (ConditionAnswer.Answer.NO, _("No"))]
             if condition.unsure_allowed:
-                choices.append(("unsure", _("Unsure")))
+                choices.append((ConditionAnswer.Answer.UNSURE, _("Unsure")))
             self.fields[f"condition_{condition.code}"] = forms.ChoiceField(
                 label=condition.clinician_question or condition.question, required=False,
                 choices=choices,
@@ -150,10 +154,11 @@ class IntakeForm(forms.Form):
                 self.fields[f"detail_{condition.code}"] = forms.CharField(
                     label=condition.detail_prompt, required=False, max_length=300)
         for question in catalogue.dated_questions:
-            choices = [("never", _("Never, or not that they know of")),
-                       ("date", _("On this date"))]
+            # Worded for the clinician asking about the patient.
+            choices = [(DatedAnswer.Answer.NEVER, _("Never, or not that they know of")),
+                       (DatedAnswer.Answer.DATE, _("On this date"))]
             if question.ongoing_label:
-                choices.append(("ongoing", question.ongoing_label))
+                choices.append((DatedAnswer.Answer.ONGOING, question.ongoing_label))
             self.fields[f"dated_{question.code}"] = forms.ChoiceField(
                 label=question.question, required=False, choices=choices,
                 widget=forms.RadioSelect(attrs={"class": "answer-radio"}),
@@ -201,7 +206,8 @@ class IntakeForm(forms.Form):
         for question in self.catalogue.dated_questions:
             name = f"dated_{question.code}"
             answer, when = cleaned.get(name), cleaned.get(f"{name}_date")
-            if answer == "date" and when is None and f"{name}_date" not in self.errors:
+            if (answer == DatedAnswer.Answer.DATE and when is None
+                    and f"{name}_date" not in self.errors):
                 self.add_error(f"{name}_date", forms.ValidationError(
                     self.error_messages["date_needed"], code="date_needed"))
             if when is not None:
@@ -268,7 +274,8 @@ class IntakeForm(forms.Form):
             "dated": {
                 q.code: {"answer": data[f"dated_{q.code}"],
                          "date": (data[f"dated_{q.code}_date"].isoformat()
-                                  if data[f"dated_{q.code}"] == "date" else None)}
+                                  if data[f"dated_{q.code}"] == DatedAnswer.Answer.DATE
+                                  else None)}
                 for q in self.catalogue.dated_questions if data.get(f"dated_{q.code}")
             },
         }

@@ -10,9 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic
+from treatments.engine import UNKNOWN_PHOTOTYPE
 from treatments.models import Concern, Condition, DatedQuestion, Phototype, TreatmentArea
 
-PHOTOTYPE_CHOICES = [*Phototype.choices, ("unknown", _("Unknown"))]
+# The intake's choices list the engine's codes (treatments.engine: PHOTOTYPES, SKIN_TYPES,
+# SEVERITIES, ANSWERS, DATED_ANSWER_KINDS) with their labels, and no others.
+PHOTOTYPE_CHOICES = [*Phototype.choices, (UNKNOWN_PHOTOTYPE, _("Unknown"))]
 
 
 class Patient(models.Model):

@@ -1,8 +1,10 @@
 """The recommendation engine's pure core: plain data in, plain data out.
 
 No ORM, no request, no settings: the engine reads an intake and a snapshot of the catalogue
-(both dataclasses) and can be tested and reasoned about on its own. The snapshot is built
-from the database by treatments.snapshot; everything clinical lives in that data.
+(both dataclasses) and can be tested and reasoned about on its own. Its messages are
+translatable sentences, translated only when shown (so the page reads them in the reader's
+language and the recommend command in English). The snapshot is built from the database
+by treatments.snapshot; everything clinical lives in that data.
 
 Step 1 of the decision rules is here: normalising the intake. The app's conflict policies are
 named, documented policies (their wording and on/off switch live in the catalogue); condition
@@ -13,10 +15,34 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+# The intake's vocabularies. The models' choices, the intake form and the command's input
+# list these codes and no others (tests/consultations/test_vocabulary.py checks them).
 PHOTOTYPES = ("I", "II", "III", "IV", "V", "VI")
 UNKNOWN_PHOTOTYPE = "unknown"
 LIGHT_PHOTOTYPES = ("I", "II")
+PHOTOTYPE_FLAG = "fitzpatrick"  # the code of a flag raised by the patient's phototype
+SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
+TREATMENT_AREAS = ("full_face", "perioral", "partial_face", "neck", "body")
+ACNE_SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
+ANSWERS = ("yes", "no", "unsure")  # a yes/no question, where 'unsure' may be allowed
+DATED_NEVER = "never"
+DATED_ON = "date"
+DATED_ONGOING = "ongoing"
+DATED_ANSWER_KINDS = (DATED_NEVER, DATED_ON, DATED_ONGOING)
 MEDICATION_KIND = "medication"
+
+
+def _filled_in(message, **values):
+    return message % values
+
+
+# A translatable message with its %(named)s placeholders filled in, translated only when
+# shown: the page reads it in the reader's language, the command in English.
+message_with = lazy(_filled_in, str)
 
 # The named conflict policies the engine knows how to apply (see ConflictPolicy).
 DIABETES_BOTH_ANSWERS = "diabetes_both_answers"
@@ -327,27 +353,28 @@ def normalise(intake, catalogue):
         conditions |= intake.unsure_conditions
         labels = sorted(facts.label or code for code in intake.unsure_conditions
                         if (facts := catalogue.conditions.get(code)) is not None)
-        notes.append(Note(policy=UNSURE_ANSWERS, title="Unsure answers",
-                          message="Answered 'unsure', read as present until clarified: "
-                                  f"{'; '.join(labels)}."))
+        notes.append(Note(policy=UNSURE_ANSWERS, title=_("Unsure answers"),
+                          message=message_with(_("Answered 'unsure', read as present until "
+                                                 "clarified: %(conditions)s."),
+                                               conditions="; ".join(labels))))
     if intake.pregnancy_answer == "yes":
         conditions.add(PREGNANCY)
     if intake.pregnancy_answer == "unsure":
         # 'Unsure' is never read as 'no': with the policy switched off, the cautious
         # reading still applies, and the note says so.
         conditions.add(PREGNANCY)
-        if not note(PREGNANCY_UNSURE, "Pregnancy was answered 'unsure': the intake is read "
-                                      "as pregnant until clarified."):
+        if not note(PREGNANCY_UNSURE, _("Pregnancy was answered 'unsure': the intake is read "
+                                        "as pregnant until clarified.")):
             notes.append(Note(
-                policy=PREGNANCY_UNSURE, title="Unsure about pregnancy",
-                message="Pregnancy was answered 'unsure' and the catalogue's policy for it "
-                        "is switched off: the cautious reading applies, as pregnant until "
-                        "clarified."))
+                policy=PREGNANCY_UNSURE, title=_("Unsure about pregnancy"),
+                message=_("Pregnancy was answered 'unsure' and the catalogue's policy for it "
+                          "is switched off: the cautious reading applies, as pregnant until "
+                          "clarified.")))
 
     if {DIABETES_CONTROLLED, DIABETES_UNCONTROLLED} <= conditions and note(
             DIABETES_BOTH_ANSWERS,
-            "Both controlled and uncontrolled diabetes were ticked: only uncontrolled diabetes "
-            "(the stricter) is applied."):
+            _("Both controlled and uncontrolled diabetes were ticked: only uncontrolled "
+              "diabetes (the stricter) is applied.")):
         conditions.discard(DIABETES_CONTROLLED)
 
     before = set(conditions)
@@ -364,31 +391,35 @@ def normalise(intake, catalogue):
 
     if intake.fitzpatrick not in PHOTOTYPES:
         note(FITZPATRICK_UNKNOWN,
-             "The phototype is unknown: pigmentation risk is read as the highest for types "
-             "III to VI, and the phototype should be assessed in person.")
+             _("The phototype is unknown: pigmentation risk is read as the highest for types "
+               "III to VI, and the phototype should be assessed in person."))
 
     if RECENT_TAN in conditions:
         if intake.fitzpatrick in LIGHT_PHOTOTYPES:
-            message = (f"A recent tan was recorded with a light phototype ({intake.fitzpatrick}): "
-                       "re-check the phototype; recent-tan rules are applied.")
+            message = message_with(_("A recent tan was recorded with a light phototype "
+                                     "(%(phototype)s): re-check the phototype; recent-tan "
+                                     "rules are applied."), phototype=intake.fitzpatrick)
         else:
-            message = "A recent tan was recorded: re-check the phototype; recent-tan rules are applied."
+            message = _("A recent tan was recorded: re-check the phototype; recent-tan rules "
+                        "are applied.")
         note(PHOTOTYPE_CONTRADICTS_TAN, message)
     questionnaire = (intake.questionnaire_phototype
                      or questionnaire_phototype(dict(intake.questionnaire_answers)))
     if (questionnaire in PHOTOTYPES and intake.fitzpatrick in PHOTOTYPES
             and questionnaire != intake.fitzpatrick):
         note(PHOTOTYPE_CONTRADICTS_TAN,
-             f"The recorded phototype ({intake.fitzpatrick}) differs from the one the "
-             f"questionnaire gives ({questionnaire}): re-check it.")
+             message_with(_("The recorded phototype (%(recorded)s) differs from the one the "
+                            "questionnaire gives (%(questionnaire)s): re-check it."),
+                          recorded=intake.fitzpatrick, questionnaire=questionnaire))
 
     medications = sorted(facts.label or facts.code for code in conditions
                          if (facts := catalogue.conditions.get(code)) is not None
                          and facts.kind == MEDICATION_KIND)
     if intake.no_medications and medications:
         note(NO_MEDICATIONS_CONTRADICTION,
-             "'No medications' was ticked, yet medicines were recorded "
-             f"({'; '.join(medications)}): they are kept and applied.")
+             message_with(_("'No medications' was ticked, yet medicines were recorded "
+                            "(%(medicines)s): they are kept and applied."),
+                          medicines="; ".join(medications)))
 
     return NormalisedIntake(conditions=frozenset(conditions), notes=tuple(notes),
                             until=until)
@@ -397,6 +428,7 @@ def normalise(intake, catalogue):
 # -- Steps 2 to 9: candidates, flags, phototypes, requirements, ranking ------------------
 
 SEVERITY_WEIGHT = {"mild": 1, "moderate": 2, "severe": 3}
+SEVERITIES = tuple(SEVERITY_WEIGHT)  # a concern's severity, mildest first
 DEFAULT_SEVERITY = "moderate"
 STRENGTH_POINTS = {"primary": 2, "secondary": 1}
 # The depth rank each severity is best served by: mild concerns favour superficial
@@ -415,7 +447,7 @@ STRENGTH_ORDER = ("required", "recommended", "consider")
 class Flag:
     """A contraindication that applies to this patient, with the answer that triggered it."""
 
-    code: str  # the condition code, or "fitzpatrick"
+    code: str  # the condition code, or PHOTOTYPE_FLAG
     severity: str  # absolute or relative
     reason: str
     basis: str = ""
@@ -550,19 +582,24 @@ def phototype_flags(treatment, phototype):
     if phototype in PHOTOTYPES:
         suitability = phototype_suitability(treatment, phototype)
         if suitability == "excluded":
-            return (Flag("fitzpatrick", "absolute",
-                         f"Fitzpatrick type {phototype} is outside this treatment's safe range."),)
+            return (Flag(PHOTOTYPE_FLAG, "absolute", message_with(
+                _("Fitzpatrick type %(phototype)s is outside this treatment's safe range."),
+                phototype=phototype)),)
         if suitability == "caution":
-            return (Flag("fitzpatrick", "relative",
-                         f"Fitzpatrick type {phototype} needs caution with this treatment "
-                         "(pigment changes, burns): adjust settings and justify."),)
+            return (Flag(PHOTOTYPE_FLAG, "relative", message_with(
+                _("Fitzpatrick type %(phototype)s needs caution with this treatment (pigment "
+                  "changes, burns): adjust settings and justify."), phototype=phototype)),)
         return ()
     limited = sorted(treatment.excluded | treatment.caution, key=PHOTOTYPES.index)
     if limited:
-        return (Flag("fitzpatrick", "relative",
-                     "The phototype is unknown and this treatment excludes or needs caution for "
-                     f"type{'s' if len(limited) > 1 else ''} {', '.join(limited)}: assess the "
-                     "phototype in person before booking."),)
+        return (Flag(PHOTOTYPE_FLAG, "relative", message_with(
+            ngettext_lazy("The phototype is unknown and this treatment excludes or needs "
+                          "caution for type %(types)s: assess the phototype in person before "
+                          "booking.",
+                          "The phototype is unknown and this treatment excludes or needs "
+                          "caution for types %(types)s: assess the phototype in person before "
+                          "booking.", "count"),
+            count=len(limited), types=", ".join(limited))),)
     return ()
 
 
@@ -572,7 +609,7 @@ def requirement_applies(requirement, intake, conditions, concerns):
     treatment area it names. Returns the reason and the condition or concern codes that
     triggered it, or ("", ()) when it does not apply."""
     if requirement.applies_to_all:
-        return "every patient", ()
+        return _("every patient"), ()
     for present in (requirement.conditions & conditions, requirement.concerns & concerns):
         matched = tuple(sorted(present))
         if matched:
@@ -581,12 +618,13 @@ def requirement_applies(requirement, intake, conditions, concerns):
         low = PHOTOTYPES.index(requirement.phototype_from)
         high = PHOTOTYPES.index(requirement.phototype_to or requirement.phototype_from)
         if intake.fitzpatrick not in PHOTOTYPES:
-            return (f"phototype unknown (step applies to types {requirement.phototype_from}-"
-                    f"{requirement.phototype_to})"), ()
+            return message_with(_("phototype unknown (step applies to types "
+                                  "%(first)s-%(last)s)"), first=requirement.phototype_from,
+                                last=requirement.phototype_to), ()
         if low <= PHOTOTYPES.index(intake.fitzpatrick) <= high:
-            return f"phototype {intake.fitzpatrick}", ()
+            return message_with(_("phototype %(phototype)s"), phototype=intake.fitzpatrick), ()
     if intake.treatment_area and intake.treatment_area in requirement.areas:
-        return f"treatment area {intake.treatment_area}", ()
+        return message_with(_("treatment area %(area)s"), area=intake.treatment_area), ()
     return "", ()
 
 
@@ -704,8 +742,8 @@ def skin_type_concerns(intake, severities):
     """A sensitive skin type counts as a mild sensitive-barrier concern when not given."""
     if intake.skin_type == SENSITIVE_SKIN_TYPE and SENSITIVE_SKIN_CONCERN not in severities:
         return {**severities, SENSITIVE_SKIN_CONCERN: "mild"}, (Note(
-            policy="sensitive_skin_type", title="Sensitive skin",
-            message="A sensitive skin type is read as a mild sensitive-barrier concern."),)
+            policy="sensitive_skin_type", title=_("Sensitive skin"),
+            message=_("A sensitive skin type is read as a mild sensitive-barrier concern.")),)
     return severities, ()
 
 
@@ -713,8 +751,8 @@ def recommend(intake, catalogue):
     """Rank the catalogue's treatments for one intake, explaining every match and flag.
 
     Suitable treatments come first by score (indication points weighted by concern severity,
-    plus depth fit, minus 2 per caution and the pigmentation penalty); then by fewer cautions
-    and by name, so that equal scores keep a stable order.
+    plus depth fit, minus CAUTION_PENALTY per caution and the pigmentation penalty); then by
+    fewer cautions and by name, so that equal scores keep a stable order.
     """
     normalised = normalise(intake, catalogue)
     severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))

@@ -5,16 +5,23 @@ import datetime
 import json
 import math
 
-from treatments.engine import PHOTOTYPES, UNKNOWN_PHOTOTYPE, Intake
-from treatments.models import TreatmentArea
+from treatments.engine import (
+    ACNE_SCAR_SUBTYPES,
+    ANSWERS,
+    DATED_NEVER,
+    DATED_ON,
+    DATED_ONGOING,
+    DEFAULT_SEVERITY,
+    PHOTOTYPES,
+    SEVERITIES,
+    SKIN_TYPES,
+    TREATMENT_AREAS,
+    UNKNOWN_PHOTOTYPE,
+    Intake,
+)
 
 FIELDS = {"fitzpatrick", "concerns", "conditions", "pregnancy_answer", "treatment_area",
           "acne_scar_subtypes", "skin_type", "dated_answers", "as_of"}
-PREGNANCY_ANSWERS = ("yes", "no", "unsure")
-TREATMENT_AREAS = tuple(TreatmentArea.values)
-SCAR_SUBTYPES = ("rolling", "boxcar", "icepick")
-SKIN_TYPES = ("normal", "dry", "oily", "combination", "sensitive")
-SEVERITIES = ("mild", "moderate", "severe")
 
 # What one call may carry. An intake is a few hundred bytes nested four levels deep (array,
 # intake, concerns, concern), so these are far beyond any real use and keep a mistaken or
@@ -161,14 +168,15 @@ def _dated_answers(value, field, catalogue):
         if facts is None:
             raise IntakeInputError(field, f"unknown dated question code {echoed(code)}")
         where = f"{field}.{code}"
-        if answer == "never":
-            answers.append((code, "never", None))
-        elif answer == "ongoing":
+        if answer == DATED_NEVER:
+            answers.append((code, DATED_NEVER, None))
+        elif answer == DATED_ONGOING:
             if not facts.ongoing_condition:
-                raise IntakeInputError(where, "'ongoing' is not an answer to this question")
-            answers.append((code, "ongoing", None))
+                raise IntakeInputError(where,
+                                       f"{DATED_ONGOING!r} is not an answer to this question")
+            answers.append((code, DATED_ONGOING, None))
         else:
-            answers.append((code, "date", _date(answer, where)))
+            answers.append((code, DATED_ON, _date(answer, where)))
     return tuple(answers)
 
 
@@ -188,10 +196,10 @@ def intake_from_json(data, catalogue, where="", today=None):
             extra = set(item) - {"code", "severity"}
             if extra:
                 raise IntakeInputError(field, f"unknown field {echoed(sorted(extra)[0])}")
-            code, severity = item.get("code"), item.get("severity", "moderate")
+            code, severity = item.get("code"), item.get("severity", DEFAULT_SEVERITY)
             _choice(severity, f"{field}.severity", SEVERITIES)
         else:
-            code, severity = item, "moderate"
+            code, severity = item, DEFAULT_SEVERITY
         if not isinstance(code, str) or code not in catalogue.concerns:
             raise IntakeInputError(field, f"unknown concern code {echoed(code)}")
         concerns.append((code, severity))
@@ -204,7 +212,7 @@ def intake_from_json(data, catalogue, where="", today=None):
         conditions.add(code)
 
     subtypes = tuple(
-        _choice(value, f"{where}acne_scar_subtypes[{index}]", SCAR_SUBTYPES)
+        _choice(value, f"{where}acne_scar_subtypes[{index}]", ACNE_SCAR_SUBTYPES)
         for index, value in enumerate(_list(data.get("acne_scar_subtypes", []),
                                             f"{where}acne_scar_subtypes"))
     )
@@ -212,7 +220,7 @@ def intake_from_json(data, catalogue, where="", today=None):
         today or datetime.date.today())
     dated = _dated_answers(data.get("dated_answers", {}), f"{where}dated_answers", catalogue)
     for code, answer, when in dated:
-        if answer == "date" and when > as_of:
+        if answer == DATED_ON and when > as_of:
             raise IntakeInputError(f"{where}dated_answers.{code}",
                                    f"{when.isoformat()} is after as_of ({as_of.isoformat()})")
     return Intake(
@@ -223,7 +231,7 @@ def intake_from_json(data, catalogue, where="", today=None):
         concerns=tuple(concerns),
         conditions=frozenset(conditions),
         pregnancy_answer=(_choice(data["pregnancy_answer"], f"{where}pregnancy_answer",
-                                  PREGNANCY_ANSWERS) if "pregnancy_answer" in data else ""),
+                                  ANSWERS) if "pregnancy_answer" in data else ""),
         treatment_area=(_choice(data["treatment_area"], f"{where}treatment_area",
                                 TREATMENT_AREAS) if "treatment_area" in data else ""),
         acne_scar_subtypes=subtypes,

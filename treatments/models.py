@@ -16,9 +16,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-PHOTOTYPES = ["I", "II", "III", "IV", "V", "VI"]
+from treatments.engine import PHOTOTYPES
 
 
+# The choices below list the engine's codes (PHOTOTYPES, TREATMENT_AREAS) with their labels.
 class Phototype(models.TextChoices):
     I = "I", _("Type I")
     II = "II", _("Type II")

@@ -2,10 +2,12 @@
 
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from treatments.engine import (
     DECIDED,
     DECIDED_FOR_CATEGORY,
+    PHOTOTYPE_FLAG,
     CatalogueSnapshot,
     TreatmentFacts,
     coverage_state,
@@ -142,9 +144,10 @@ def sources_by_key(keys):
 
 
 def catalogue_labels():
-    """Display labels for the codes the engine speaks in: conditions, concerns, requirements."""
+    """Display labels for the codes the engine speaks in: conditions, concerns, and the
+    flags that come from no condition (the phototype's)."""
     return {
         "conditions": dict(Condition.objects.values_list("code", "label")),
         "concerns": dict(Concern.objects.values_list("code", "label")),
-        "fitzpatrick": "Fitzpatrick phototype",
+        "flags": {PHOTOTYPE_FLAG: _("Fitzpatrick phototype")},
     }

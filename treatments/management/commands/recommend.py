@@ -1,7 +1,7 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from treatments.engine import recommend
 from treatments.intake_input import (
@@ -32,6 +32,7 @@ class Command(BaseCommand):
                             help="Path of the JSON intake file, or - for standard input.")
         parser.add_argument("--format", choices=["json", "text"], default="json")
 
+    @no_translations  # the output is a contract: English, whatever the active language
     def handle(self, *args, **options):
         try:
             data = decoded_input(self.read(options["input"]))
