@@ -25,7 +25,6 @@ from treatments.models import (
 )
 from treatments.translations import translator
 
-PRODUCT_CATEGORIES = ("post_procedure_care", "topical_scar_product")
 UNSOURCED = "unsourced"
 
 
@@ -108,7 +107,7 @@ def patient_plan_page(plan, language):
             "name": name,
             "description": translate(treatment, "patient_description"),
             "why": [translate(concern, "patient_label") for concern in matched],
-            "is_product": treatment.category.code in PRODUCT_CATEGORIES,
+            "is_product": treatment.category.is_product,
             "downtime": (treatment.downtime_min_days, treatment.downtime_max_days),
         })
         for step in result.requirements if result else ():
