@@ -16,6 +16,7 @@ from consultations.selectors import (
     planned_procedures,
 )
 from treatments.catalogue_state import catalogue_token
+from treatments.engine import PHOTOTYPE_FLAG
 from treatments.models import (
     AftercareStep,
     Concern,
@@ -25,7 +26,6 @@ from treatments.models import (
 )
 from treatments.translations import translator
 
-PRODUCT_CATEGORIES = ("post_procedure_care", "topical_scar_product")
 UNSOURCED = "unsourced"
 
 
@@ -110,7 +110,7 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
             "name": name,
             "description": translate(treatment, "patient_description"),
             "why": [translate(concern, "patient_label") for concern in matched],
-            "is_product": treatment.category.code in PRODUCT_CATEGORIES,
+            "is_product": treatment.category.is_product,
             "on_hold": procedure.pk in on_hold,
             "downtime": (treatment.downtime_min_days, treatment.downtime_max_days),
         })
@@ -134,7 +134,7 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
             for code, severity in procedure.reviewed_flags:
                 if severity != "relative":
                     continue
-                if code == "fitzpatrick":
+                if code == PHOTOTYPE_FLAG:
                     reasons.append(_("Your skin type needs gentler settings with this treatment."))
                 elif code in conditions:
                     reasons.append(translate(conditions[code], "question"))

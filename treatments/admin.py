@@ -176,7 +176,8 @@ class DepthLevelAdmin(CodedAdmin):
 
 @admin.register(TreatmentCategory)
 class TreatmentCategoryAdmin(CodedAdmin):
-    pass
+    list_display = ["code", "label", "is_product"]
+    list_filter = ["is_product"]
 
 
 @admin.register(Concern)
@@ -278,15 +279,52 @@ def phototype_field(label):
     )
 
 
+def interval_sources_check(form, length_field, sources_field, message):
+    """An interval given without a source is refused on the sources field."""
+    cleaned = form.cleaned_data
+    if cleaned.get("DELETE"):
+        return
+    if cleaned.get(length_field) is not None and not cleaned.get(sources_field):
+        form.add_error(sources_field, forms.ValidationError(message, code="no_sources"))
+
+
 class TreatmentForm(forms.ModelForm):
     fitzpatrick_suitable = phototype_field(_("Suitable phototypes"))
     fitzpatrick_caution = phototype_field(_("Caution phototypes"))
     fitzpatrick_excluded = phototype_field(_("Excluded phototypes"))
     pih_risk = PihRiskField(label=_("Pigmentation (PIH) risk by phototype"))
 
+    error_messages = {
+        "no_sources": _("Name at least one source for the minimum interval: a figure the "
+                        "catalogue gives needs its evidence."),
+    }
+
     class Meta:
         model = Treatment
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        interval_sources_check(self, "minimum_interval_length", "minimum_interval_sources",
+                               self.error_messages["no_sources"])
+        return cleaned
+
+
+class ContraindicationRuleForm(forms.ModelForm):
+    error_messages = {
+        "no_sources": _("Name at least one source for the rule's own window: a figure the "
+                        "catalogue gives needs its evidence."),
+    }
+
+    class Meta:
+        model = ContraindicationRule
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        interval_sources_check(self, "window_length", "window_sources",
+                               self.error_messages["no_sources"])
+        return cleaned
 
 
 class IndicationInline(SourcesMixin, admin.TabularInline):
@@ -301,12 +339,18 @@ class ConcernExclusionInline(SourcesMixin, admin.TabularInline):
     autocomplete_fields = ["concern", "sources"]
 
 
+RULE_FIELDS = [("condition", "severity", "basis", "confidence"), "rationale", "scope",
+               "sources", "contraindicated_by", "disagreement", ("window_length", "window_unit"),
+               "window_sources"]
+
+
 class ContraindicationRuleInline(SourcesMixin, admin.StackedInline):
     model = ContraindicationRule
+    form = ContraindicationRuleForm
     extra = 0
-    autocomplete_fields = ["condition", "sources", "contraindicated_by", "disagreement"]
-    fields = [("condition", "severity", "basis", "confidence"), "rationale", "scope", "sources",
-              "contraindicated_by", "disagreement"]
+    autocomplete_fields = ["condition", "sources", "contraindicated_by", "disagreement",
+                           "window_sources"]
+    fields = RULE_FIELDS
 
 
 class PreTreatmentRequirementForm(forms.ModelForm):
@@ -368,7 +412,7 @@ class TreatmentAdmin(AuditedAdmin):
     ]
     search_fields = ["code", "name", "aliases", "clinician_description"]
     autocomplete_fields = ["key_sources", "fitzpatrick_sources", "sessions_sources",
-                           "downtime_sources", "regulatory_sources"]
+                           "downtime_sources", "regulatory_sources", "minimum_interval_sources"]
     filter_horizontal = ["mechanisms", "disagreements"]
     inlines = [IndicationInline, ConcernExclusionInline, ContraindicationRuleInline,
                PreTreatmentRequirementInline, AftercareStepInline, TranslationInline]
@@ -384,6 +428,9 @@ class TreatmentAdmin(AuditedAdmin):
         (_("Sessions and downtime"), {"fields": [
             "sessions_typical", "sessions_interval", "sessions_sources",
             ("downtime_min_days", "downtime_max_days"), "downtime_note", "downtime_sources"]}),
+        (_("Minimum interval before a repeat"), {"fields": [
+            ("minimum_interval_length", "minimum_interval_unit"), "minimum_interval_note",
+            "minimum_interval_sources"]}),
         (_("Evidence"), {"fields": ["key_sources", "disagreements", "unsourced_notes",
                                     "regulatory_note", "regulatory_sources"]}),
     ]
@@ -397,15 +444,20 @@ class TreatmentAdmin(AuditedAdmin):
 
 @admin.register(ContraindicationRule)
 class ContraindicationRuleAdmin(SourcesMixin, AuditedAdmin):
-    list_display = ["treatment", "condition", "severity", "basis", "confidence"]
+    form = ContraindicationRuleForm
+    list_display = ["treatment", "condition", "severity", "basis", "confidence", "own_window"]
     list_filter = ["severity", "confidence", "basis", "condition__category",
                    ("condition", admin.RelatedOnlyFieldListFilter),
                    ("treatment", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["treatment__code", "treatment__name", "condition__code",
                      "condition__label", "rationale"]
     # Plain lists for the treatment and condition (a few dozen each); sources are searched.
-    autocomplete_fields = ["sources", "contraindicated_by", "disagreement"]
+    autocomplete_fields = ["sources", "contraindicated_by", "disagreement", "window_sources"]
     list_select_related = ["treatment", "condition", "basis"]
+
+    @admin.display(description=_("own window"), ordering="window_length")
+    def own_window(self, rule):
+        return rule.window_display or "—"
 
 
 class CoverageDecisionForm(forms.ModelForm):

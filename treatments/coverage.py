@@ -46,14 +46,25 @@ class Cell:
     rule: int | None = None  # the rule's id, for a rule
     decision: int | None = None  # the decision's id, for a reviewed decision
     group_start: bool = False  # the first treatment of its category
+    window: tuple | None = None  # the rule's own (length, unit), where it has one
+    window_sources: tuple = ()  # the source keys that give it
 
     @property
     def mark(self):
         return STATE_MARKS[self.state]
 
     @property
+    def window_text(self):
+        """'own window 2 weeks (S_A, S_B)', or '' for a cell with the condition's window."""
+        if self.window is None:
+            return ""
+        length, unit = self.window
+        return f"own window {length} {unit} ({', '.join(self.window_sources)})"
+
+    @property
     def label(self):
-        return STATE_LABELS[self.state]
+        label = STATE_LABELS[self.state]
+        return f"{label}, {self.window_text}" if self.window else label
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ def coverage_grid(*, user, condition_category="", treatment_category="", state="
         cells = []
         for index, treatment in enumerate(treatments):
             cell_state = coverage_state(treatment, condition.code, catalogue)
+            rule = treatment.rules.get(condition.code)
             cells.append(Cell(
                 treatment.code, cell_state,
                 group_start=index == 0 or treatments[index - 1].category != treatment.category,
@@ -114,6 +126,8 @@ def coverage_grid(*, user, condition_category="", treatment_category="", state="
                           if cell_state == DECIDED else
                           category_decisions.get((treatment.category, condition.code))
                           if cell_state == DECIDED_FOR_CATEGORY else None),
+                window=rule.window if rule else None,
+                window_sources=rule.window_sources if rule else (),
             ))
         counts = dict.fromkeys(STATES, 0)
         for cell in cells:

@@ -114,6 +114,8 @@ class RuleFacts:
     scope: str = ""
     contraindicated_by: tuple = ()  # its sources that call the condition a contraindication
     disagreement: str = ""  # the recorded disagreement that settles it, if any
+    window: tuple | None = None  # (length, unit): its own window for a date-derived condition
+    window_sources: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class TreatmentFacts:
     mechanisms: tuple = ()
     depth: str = ""
     decided: frozenset = frozenset()  # conditions reviewed as needing no rule here
+    minimum_interval: tuple | None = None  # (length, unit) before a further session
 
 
 @dataclass(frozen=True)
@@ -293,9 +296,47 @@ def window_lapses(when, length, unit):
     return day
 
 
-def dated_conditions(intake, catalogue):
+def interval_end(when, length, unit):
+    """The first day on which `length` days, weeks or calendar months have passed since
+    `when`, measured as the windows measure back: the first day whose window reaching back
+    that far begins on or after `when`. A month end that does not exist in the later month
+    is stepped past, never clamped short: three months after 31 January is 1 May."""
+    if unit == "days":
+        return when + timedelta(days=length)
+    if unit == "weeks":
+        return when + timedelta(weeks=length)
+    if unit != "months":
+        raise ValueError(f"unknown window unit {unit!r}")
+    year, month_index = divmod(when.month - 1 + length, 12)
+    year, month = when.year + year, month_index + 1
+    day = date(year, month, min(when.day, calendar.monthrange(year, month)[1]))
+    while window_start(day, length, unit) < when:
+        day += timedelta(days=1)
+    return day
+
+
+def earliest_repeat(treatment: TreatmentFacts, previous_day: date) -> date | None:
+    """The first day a further session of the treatment may be given after one on
+    `previous_day`, by its labelled minimum interval (BOTOX Cosmetic: not more often than
+    every 3 months); None when the catalogue gives the treatment no minimum."""
+    if treatment.minimum_interval is None:
+        return None
+    length, unit = treatment.minimum_interval
+    return interval_end(previous_day, length, unit)
+
+
+def rule_windows(treatment):
+    """Condition -> (length, unit) for the treatment's rules that carry their own window:
+    where the treatment's sources give a different interval (a recent resurfacing matters
+    for months before a laser, for two weeks before a medical facial)."""
+    return {code: rule.window for code, rule in treatment.rules.items() if rule.window}
+
+
+def dated_conditions(intake, catalogue, windows=None):
     """The conditions the dated answers give on the day of treatment, each with the first
-    day it lapses (None for an ongoing one)."""
+    day it lapses (None for an ongoing one). `windows` (condition -> (length, unit)) stands
+    in for the catalogue's window of those conditions: one treatment's own rule windows."""
+    windows = windows or {}
     present = {}
     for code, answer, when in intake.dated_answers:
         facts = catalogue.dated_questions.get(code)
@@ -305,6 +346,7 @@ def dated_conditions(intake, catalogue):
             present[facts.ongoing_condition] = None
         elif answer == "date" and when is not None and intake.as_of is not None:
             for condition, length, unit in facts.windows:
+                length, unit = windows.get(condition, (length, unit))
                 if within_window(when, intake.as_of, length, unit):
                     lapses = window_lapses(when, length, unit)
                     if condition not in present or (present[condition] is not None
@@ -328,15 +370,17 @@ def expand_implications(conditions, catalogue):
     return frozenset(present)
 
 
-def normalise(intake, catalogue):
+def normalise(intake, catalogue, windows=None):
     """Apply the active conflict policies, then the condition implications.
 
     Policies that change conditions run first (diabetes, pregnancy); implications are then
     expanded; policies that only flag something for the clinician look at the result.
+    `windows` replaces the catalogue's window of some date-derived conditions (one
+    treatment's own rule windows, see rule_windows).
     """
     conditions = set(intake.conditions)
     notes = []
-    dated = dated_conditions(intake, catalogue)
+    dated = dated_conditions(intake, catalogue, windows)
     # A condition given outright has no end; one that follows only from a date lapses.
     until = {code: lapses for code, lapses in dated.items()
              if lapses is not None and code not in conditions}
@@ -747,6 +791,17 @@ def skin_type_concerns(intake, severities):
     return severities, ()
 
 
+def treatment_normalised(treatment, intake, catalogue, normalised):
+    """The intake as one treatment reads it. A rule with its own window decides, for this
+    treatment alone, whether its date-derived condition applies on the day of treatment and
+    when it lapses (with what it implies); every other treatment keeps the condition's
+    window. The notes stay those of the catalogue's windows."""
+    windows = rule_windows(treatment)
+    if not windows or not intake.dated_answers:
+        return normalised
+    return normalise(intake, catalogue, windows)
+
+
 def recommend(intake, catalogue):
     """Rank the catalogue's treatments for one intake, explaining every match and flag.
 
@@ -756,8 +811,11 @@ def recommend(intake, catalogue):
     """
     normalised = normalise(intake, catalogue)
     severities, skin_notes = skin_type_concerns(intake, concern_severities(intake))
-    results = [evaluate(t, intake, normalised.conditions, severities, catalogue,
-                        normalised.until) for t in catalogue.treatments]
+    results = []
+    for treatment in catalogue.treatments:
+        facts = treatment_normalised(treatment, intake, catalogue, normalised)
+        results.append(evaluate(treatment, intake, facts.conditions, severities, catalogue,
+                                facts.until))
     results.sort(key=lambda r: (not r.suitable, not r.indicated, -r.score.total,
                                 len(r.cautions), r.name))
     return Recommendation(conditions=normalised.conditions, notes=normalised.notes + skin_notes,

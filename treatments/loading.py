@@ -212,7 +212,7 @@ class CatalogueLoader:
 
     def load(self):
         self.load_coded(TreatmentCategory, "categories", "code", lambda row: {
-            "label": row["label"],
+            "label": row["label"], "is_product": bool(row.get("is_product")),
         })
         self.load_coded(EvidenceSource, "sources", "key", lambda row: {
             "type": row["type"], "title": row["title"], "authors": row.get("authors") or "",
@@ -424,13 +424,15 @@ class CatalogueLoader:
     def load_treatments(self):
         treatments = self.existing(Treatment, ["code"], [
             "mechanisms", "key_sources", "fitzpatrick_sources", "sessions_sources",
-            "downtime_sources", "regulatory_sources", "disagreements"])
+            "downtime_sources", "regulatory_sources", "disagreements",
+            "minimum_interval_sources"])
         parts = {
             Indication: self.existing(Indication, ["treatment", "concern"], ["sources"]),
             ConcernExclusion: self.existing(ConcernExclusion, ["treatment", "concern"],
                                             ["sources"]),
             ContraindicationRule: self.existing(ContraindicationRule, ["treatment", "condition"],
-                                                ["sources", "contraindicated_by"]),
+                                                ["sources", "contraindicated_by",
+                                                 "window_sources"]),
             PreTreatmentRequirement: self.existing(PreTreatmentRequirement,
                                                    ["treatment", "data_key"],
                                                    ["sources", "conditions", "concerns"]),
@@ -516,7 +518,32 @@ class CatalogueLoader:
             "downtime_note": row["downtime"].get("note", ""),
             "unsourced_notes": "\n".join(row.get("unsourced") or []),
             "regulatory_note": row.get("regulatory_note", ""),
+            **self.minimum_interval_values(row),
         }
+
+    def minimum_interval_values(self, row):
+        interval = row.get("minimum_interval")
+        if not interval:
+            return {"minimum_interval_length": None, "minimum_interval_unit": "",
+                    "minimum_interval_note": ""}
+        if not interval.get("sources"):
+            raise CatalogueFileError(
+                f"{row['code']}: a minimum interval needs at least one source")
+        return {"minimum_interval_length": interval.get("length"),
+                "minimum_interval_unit": interval.get("unit") or "",
+                "minimum_interval_note": interval.get("note") or ""}
+
+    def rule_window(self, treatment, item):
+        """A rule's own window from the file: its length, unit and sources, or none."""
+        window = item.get("window")
+        if not window:
+            return {"window_length": None, "window_unit": ""}, []
+        if not window.get("sources"):
+            raise CatalogueFileError(
+                f"{treatment.code} {item['condition']}: a rule's own window needs at least "
+                "one source")
+        return ({"window_length": window.get("length"), "window_unit": window.get("unit") or ""},
+                self.lookups("sources", window["sources"]))
 
     def treatment_m2m(self, row):
         return {
@@ -527,6 +554,8 @@ class CatalogueLoader:
             "downtime_sources": self.lookups("sources", row["downtime"].get("sources")),
             "regulatory_sources": self.lookups("sources", row.get("regulatory_sources")),
             "disagreements": self.lookups("disagreements", row.get("disagreements")),
+            "minimum_interval_sources": self.lookups(
+                "sources", (row.get("minimum_interval") or {}).get("sources")),
         }
 
     def load_treatment_parts(self, treatment, row, parts):
@@ -558,8 +587,10 @@ class CatalogueLoader:
                 raise CatalogueFileError(
                     f"{treatment.code} {condition.code}: contraindicated_by names a source "
                     "the rule does not cite")
+            window, window_sources = self.rule_window(treatment, item)
             self.upsert(ContraindicationRule, parts[ContraindicationRule],
                         (treatment.pk, condition.pk), {
+                **window,
                 "treatment": treatment, "condition": condition, "severity": item["severity"],
                 "rationale": item["rationale"], "scope": item.get("scope", ""),
                 "basis": self.lookup("evidence_bases", basis) if basis else None,
@@ -567,7 +598,8 @@ class CatalogueLoader:
                 "disagreement": (self.lookup("disagreements", disagreement)
                                  if disagreement else None),
             }, {"sources": self.lookups("sources", sources),
-                "contraindicated_by": self.lookups("sources", stricter)})
+                "contraindicated_by": self.lookups("sources", stricter),
+                "window_sources": window_sources})
         for item in row.get("requirements") or []:
             target = parse_applies_if(item["applies_if"])
             concern_codes = [c for c in target["conditions"] if c in self.index["concerns"]]

@@ -210,6 +210,11 @@ class DepthLevel(CodedRecord):
 class TreatmentCategory(CodedRecord):
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[lower_code])
     label = models.CharField(_("label"), max_length=120)
+    is_product = models.BooleanField(
+        _("a product, not a procedure"), default=False,
+        help_text=_("Its treatments are products the patient uses (a gel, a mask), so a plan "
+                    "lists them as products to use rather than as procedures to book."),
+    )
 
     class Meta:
         ordering = ["label"]
@@ -363,6 +368,25 @@ class ConditionWindow(CatalogueRecord):
             raise ValidationError({"length": _("A window must be at least 1 long.")})
 
 
+def interval_errors(length, unit, length_field, unit_field):
+    """The errors of an optional interval given as a length and a unit: both or neither,
+    and at least 1 long."""
+    if length is None and not unit:
+        return {}
+    if length is None:
+        return {length_field: _("Give the length with the unit, or clear both.")}
+    if not unit:
+        return {unit_field: _("Give the unit with the length, or clear both.")}
+    if length == 0:
+        return {length_field: _("An interval must be at least 1 long.")}
+    return {}
+
+
+def interval_text(length, unit):
+    """'2 weeks', '3 months', for display."""
+    return f"{length} {ConditionWindow.Unit(unit).label}"
+
+
 class Requirement(CodedRecord):
     """A step that must (or should) happen before a procedure, such as antiviral cover."""
 
@@ -491,6 +515,17 @@ class Treatment(CodedRecord):
     regulatory_note = models.TextField(_("regulatory note"), blank=True)
     regulatory_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
                                                 verbose_name=_("regulatory sources"))
+
+    minimum_interval_length = models.PositiveSmallIntegerField(
+        _("minimum interval before a repeat"), null=True, blank=True,
+        help_text=_("The shortest time its label or instructions allow between two sessions. "
+                    "Leave empty when no source gives one."),
+    )
+    minimum_interval_unit = models.CharField(_("unit"), max_length=10,
+                                             choices=ConditionWindow.Unit.choices, blank=True)
+    minimum_interval_note = models.TextField(_("minimum interval note"), blank=True)
+    minimum_interval_sources = models.ManyToManyField(
+        EvidenceSource, blank=True, related_name="+", verbose_name=_("minimum interval sources"))
     disagreements = models.ManyToManyField(Disagreement, blank=True, related_name="treatments",
                                            verbose_name=_("source disagreements"))
 
@@ -533,6 +568,8 @@ class Treatment(CodedRecord):
                    if t not in PHOTOTYPES or risk not in PihRisk.values]
             if bad or set(self.pih_risk) != set(PHOTOTYPES):
                 errors["pih_risk"] = _("Give a pigmentation risk for each of the six phototypes.")
+        errors.update(interval_errors(self.minimum_interval_length, self.minimum_interval_unit,
+                                      "minimum_interval_length", "minimum_interval_unit"))
         if (self.downtime_min_days is not None and self.downtime_max_days is not None
                 and self.downtime_min_days > self.downtime_max_days):
             errors["downtime_max_days"] = _(
@@ -544,6 +581,18 @@ class Treatment(CodedRecord):
 
     def get_absolute_url(self):
         return reverse("treatments:treatment-detail", args=[self.code])
+
+    @property
+    def minimum_interval(self):
+        """(length, unit) of the minimum interval before a repeat, or None."""
+        if self.minimum_interval_length and self.minimum_interval_unit:
+            return self.minimum_interval_length, self.minimum_interval_unit
+        return None
+
+    @property
+    def minimum_interval_display(self):
+        interval = self.minimum_interval
+        return interval_text(*interval) if interval else ""
 
     def phototype_suitability(self, phototype):
         """'suitable', 'caution', 'excluded' or 'unknown' for one phototype."""
@@ -668,6 +717,16 @@ class ContraindicationRule(TreatmentPart):
         verbose_name=_("disagreement"),
         help_text=_("Where sources disagree about this rule: how the catalogue settles it."),
     )
+    window_length = models.PositiveSmallIntegerField(
+        _("this rule's own time window"), null=True, blank=True,
+        help_text=_("For a condition that follows from a date: how long it matters for this "
+                    "treatment, where this treatment's sources give a different interval from "
+                    "the condition's window. Leave empty to use the condition's window."),
+    )
+    window_unit = models.CharField(_("window unit"), max_length=10,
+                                   choices=ConditionWindow.Unit.choices, blank=True)
+    window_sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                            verbose_name=_("window sources"))
 
     class Meta:
         ordering = ["treatment", "id"]
@@ -679,9 +738,28 @@ class ContraindicationRule(TreatmentPart):
     def describe(self):
         return f"{self.condition.code} ({self.severity})"
 
+    @property
+    def window(self):
+        """(length, unit) of the rule's own window, or None for the condition's window."""
+        if self.window_length and self.window_unit:
+            return self.window_length, self.window_unit
+        return None
+
+    @property
+    def window_display(self):
+        window = self.window
+        return interval_text(*window) if window else ""
+
     def clean(self):
         super().clean()
-        errors = {}
+        errors = interval_errors(self.window_length, self.window_unit, "window_length",
+                                 "window_unit")
+        if (self.window_length is not None or self.window_unit) and self.condition_id \
+                and not ConditionWindow.objects.filter(condition_id=self.condition_id).exists():
+            errors["window_length"] = _(
+                "%(condition)s does not follow from a date, so a time window has no meaning "
+                "for it. Clear the window."
+            ) % {"condition": self.condition.label}
         if self.condition_id and not self.condition.active:
             errors["condition"] = _(
                 "%(condition)s is inactive, so the intake never asks about it and this rule "

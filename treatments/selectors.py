@@ -83,13 +83,15 @@ def treatment_detail(*, user, code):
             "sessions_sources",
             "downtime_sources",
             "regulatory_sources",
+            "minimum_interval_sources",
             Prefetch("disagreements", queryset=Disagreement.objects.prefetch_related(sources)),
             Prefetch("indications", queryset=Indication.objects.select_related("concern")
                      .prefetch_related(sources).order_by("strength", "id")),
             Prefetch("not_indicated", queryset=ConcernExclusion.objects.select_related("concern")
                      .prefetch_related(sources)),
             Prefetch("rules", queryset=ContraindicationRule.objects
-                     .select_related("condition", "basis").prefetch_related(sources)
+                     .select_related("condition", "basis")
+                     .prefetch_related(sources, "window_sources")
                      .order_by(SEVERITY_ORDER, "condition__label")),
             Prefetch("requirements", queryset=PreTreatmentRequirement.objects
                      .select_related("requirement")

@@ -54,6 +54,8 @@ def treatment_facts(treatment):
                 sources=tuple(source.key for source in rule.sources.all()), scope=rule.scope,
                 contraindicated_by=tuple(source.key for source in rule.contraindicated_by.all()),
                 disagreement=rule.disagreement.code if rule.disagreement else "",
+                window=rule.window,
+                window_sources=tuple(source.key for source in rule.window_sources.all()),
             )
             for rule in treatment.rules.all() if rule.condition.active
         },
@@ -77,6 +79,7 @@ def treatment_facts(treatment):
         decided=frozenset(decision.condition.code
                           for decision in treatment.coverage_decisions.all()
                           if decision.condition.active),
+        minimum_interval=treatment.minimum_interval,
     )
 
 
@@ -90,7 +93,7 @@ def active_treatments():
             "not_indicated__concern",
             Prefetch("rules", queryset=ContraindicationRule.objects
                      .select_related("condition", "basis", "disagreement")
-                     .prefetch_related("sources", "contraindicated_by")),
+                     .prefetch_related("sources", "contraindicated_by", "window_sources")),
             Prefetch("requirements", queryset=PreTreatmentRequirement.objects
                      .select_related("requirement").prefetch_related("conditions", "concerns")),
             Prefetch("coverage_decisions",
