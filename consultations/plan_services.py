@@ -29,7 +29,9 @@ from consultations.selectors import (
     plan_checks,
     plan_review_needed,
     procedures_prefetched,
+    treatment_day,
 )
+from treatments.models import ConditionWindow
 from treatments.snapshot import catalogue_version
 
 
@@ -79,10 +81,14 @@ def _require_editable(plan):
         raise PlanRuleError(_("Only a draft plan can be changed. Move it back to draft first."))
 
 
-def _checked_course(plan, treatment, days):
-    """The engine's check of the course on its session days; refused when the treatment is
-    not bookable or is ruled out on any session day (naming the day when dated)."""
-    check = course_check(plan.consultation, treatment.code, days)
+def _checked_course(plan, treatment, first_date, sessions, interval_weeks):
+    """The engine's check of the course on its session days (undated: from the first day
+    it could be given); refused when the treatment is not bookable, is ruled out on any
+    session day (naming the day when dated), or comes back sooner than its minimum
+    interval."""
+    start = treatment_day(plan.consultation)
+    check = course_check(plan.consultation, treatment.code,
+                         course_dates(first_date or start, sessions, interval_weeks))
     if check is None:
         raise PlanRuleError(_("%(name)s is not an active treatment in the catalogue.")
                             % {"name": treatment.name}, field="treatment")
@@ -93,13 +99,21 @@ def _checked_course(plan, treatment, days):
         values = {"name": treatment.name, "day": day.isoformat(),
                   "flags": ", ".join(f.code for f in result.flags if f.severity == "absolute")}
         message = (_("%(name)s is ruled out for this patient on %(day)s (%(flags)s): it "
-                     "cannot be planned then.") if days else
+                     "cannot be planned then.") if first_date else
                    _("%(name)s is ruled out for this patient (%(flags)s): it cannot be "
                      "added to the plan.")) % values
         if result.suitable_from:
             message += " " + _("It becomes possible from %(day)s.") % {
                 "day": result.suitable_from.isoformat()}
-        raise PlanRuleError(message, field="first_date" if days else "treatment")
+        raise PlanRuleError(message, field="first_date" if first_date else "treatment")
+    if check.too_soon:
+        length, unit = check.minimum_interval
+        raise PlanRuleError(
+            _("%(name)s must not be given again within %(length)d %(unit)s of the session "
+              "before: space the sessions further apart.") % {
+                "name": treatment.name, "length": length,
+                "unit": dict(ConditionWindow.Unit.choices).get(unit, unit)},
+            field="interval_weeks")
     return check
 
 
@@ -118,7 +132,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     the time. Refer-out options are not bookable and are refused too.
     """
     _require_editable(plan)
-    check = _checked_course(plan, treatment, course_dates(first_date, sessions, interval_weeks))
+    check = _checked_course(plan, treatment, first_date, sessions, interval_weeks)
     cautions = _cautions(check.flags)
     justification = (justification or "").strip()
     if cautions and not justification:
@@ -150,8 +164,7 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
     _require_editable(plan)
     if procedure.plan_id != plan.pk:
         raise PlanRuleError(_("That procedure is not in this plan."))
-    check = _checked_course(plan, procedure.treatment,
-                            course_dates(first_date, sessions, interval_weeks))
+    check = _checked_course(plan, procedure.treatment, first_date, sessions, interval_weeks)
     reviewed = [list(item) for item in procedure.reviewed_flags]
     new_cautions = _cautions(f for f in check.flags if flag_key(f) not in reviewed)
     text = (justification or "").strip()
@@ -210,8 +223,12 @@ def plan_status_change(*, user, plan, to, reason=""):
     if to == TreatmentPlan.Status.SHARED:
         if not plan.procedures.exists():
             raise PlanRuleError(_("Add at least one procedure before sharing the plan."))
-        if plan_review_needed(plan, plan_checks(plan)):
+        checks = plan_checks(plan)
+        if plan_review_needed(plan, checks):
             raise PlanRuleError(_("Review the new flags before sharing the plan."))
+        if any(check and check.too_soon for check in checks.values()):
+            raise PlanRuleError(_("Some sessions come sooner than their treatment's minimum "
+                                  "interval: space them further apart before sharing."))
     now = timezone.now()
     moved_from = plan.status
     plan.status = to

@@ -24,6 +24,7 @@ from consultations.models import (
     PlannedProcedure,
     PlanShareLink,
     TreatmentPlan,
+    course_dates,
 )
 from treatments.engine import check_course, normalise, recommend
 from treatments.models import Concern, Condition, ConditionWindow, DatedQuestion
@@ -225,7 +226,9 @@ def plan_checks(plan, today=None):
     intake = intake_from_consultation(consultation_with_answers(plan.consultation))
     start = treatment_day(plan.consultation, today)
     return {procedure.pk: check_course(intake, snapshot, procedure.treatment.code,
-                                       procedure.proposed_dates(), start)
+                                       procedure.proposed_dates() or course_dates(
+                                           start, procedure.sessions,
+                                           procedure.interval_weeks), start)
             for procedure in plan.procedures.all()}
 
 

@@ -829,10 +829,9 @@ def assess(intake, catalogue, code):
     treatment = next((t for t in catalogue.treatments if t.code == code), None)
     if treatment is None:
         return None
-    normalised = normalise(intake, catalogue)
+    facts = treatment_normalised(treatment, intake, catalogue, normalise(intake, catalogue))
     severities, _notes = skin_type_concerns(intake, concern_severities(intake))
-    return evaluate(treatment, intake, normalised.conditions, severities, catalogue,
-                    normalised.until)
+    return evaluate(treatment, intake, facts.conditions, severities, catalogue, facts.until)
 
 
 # -- A planned course: each session checked on its own day -------------------------------
@@ -845,6 +844,8 @@ class CourseCheck:
     code: str
     sessions: tuple  # ((day, TreatmentResult), ...) in date order
     possible_from: date | None  # the first day from `start` it may be given; None: ruled out
+    too_soon: tuple = ()  # ((day, first allowed day), ...) sessions inside the minimum interval
+    minimum_interval: tuple | None = None  # the treatment's (length, unit), if it has one
 
     @property
     def flags(self):
@@ -866,12 +867,19 @@ class CourseCheck:
 def check_course(intake, catalogue, code, days, start):
     """Check a course of treatment `code` given on `days` (undated: a session on `start`),
     and find the first day from `start` on which it may be given at all. None when the
-    treatment is not active."""
+    treatment is not active. A session sooner after the one before than the treatment's
+    minimum interval is listed in `too_soon` with the first day it could be given."""
+    treatment = next((t for t in catalogue.treatments if t.code == code), None)
     opening = assess(replace(intake, as_of=start), catalogue, code)
     if opening is None:
         return None
+    days = sorted(set(days)) or [start]
     sessions = tuple((day, opening if day == start else
-                      assess(replace(intake, as_of=day), catalogue, code))
-                     for day in sorted(set(days)) or [start])
+                      assess(replace(intake, as_of=day), catalogue, code)) for day in days)
+    too_soon = tuple((later, earliest_repeat(treatment, earlier))
+                     for earlier, later in zip(days, days[1:])
+                     if treatment.minimum_interval
+                     and later < earliest_repeat(treatment, earlier))
     possible_from = (start if not opening.excluded else opening.suitable_from)
-    return CourseCheck(code=code, sessions=sessions, possible_from=possible_from)
+    return CourseCheck(code=code, sessions=sessions, possible_from=possible_from,
+                       too_soon=too_soon, minimum_interval=treatment.minimum_interval)

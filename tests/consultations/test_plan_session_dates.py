@@ -289,3 +289,39 @@ class TestThePlanPage:
         assert draft == ["withdrawn"]
         assert shared == ["draft", "accepted", "withdrawn"]
         assert accepted == [("draft", True), ("withdrawn", True)]
+
+
+class TestTheMinimumIntervalBetweenSessions:
+    """BOTOX Cosmetic is labelled for no more than one treatment every three months."""
+
+    @pytest.fixture
+    def toxin_plan(self, client_as, clinician, clinic):
+        consultation = intake_submitted(client_as(clinician), PatientFactory(clinic=clinic),
+                                        concern_acne_scars=None,
+                                        concern_wrinkles_dynamic="moderate")
+        return plan_create(user=clinician, consultation=consultation)
+
+    def test_sessions_closer_than_the_minimum_are_refused(self, clinician, toxin_plan):
+        with pytest.raises(PlanRuleError, match="space the sessions") as refused:
+            plan_procedure_add(user=clinician, plan=toxin_plan,
+                               treatment=Treatment.objects.get(code="BOTOX"), sessions=2,
+                               interval_weeks=8, first_date=datetime.date(2027, 1, 4))
+
+        assert refused.value.field == "interval_weeks"
+        assert not PlannedProcedure.objects.exists()
+
+    def test_sessions_as_far_apart_as_the_label_asks_are_accepted(self, clinician,
+                                                                   toxin_plan):
+        procedure = plan_procedure_add(user=clinician, plan=toxin_plan,
+                                       treatment=Treatment.objects.get(code="BOTOX"),
+                                       sessions=2, interval_weeks=14,
+                                       first_date=datetime.date(2027, 1, 4))
+
+        assert procedure.proposed_dates() == [datetime.date(2027, 1, 4),
+                                              datetime.date(2027, 4, 12)]
+
+    def test_an_undated_course_is_held_to_it_too(self, clinician, toxin_plan):
+        with pytest.raises(PlanRuleError, match="space the sessions"):
+            plan_procedure_add(user=clinician, plan=toxin_plan,
+                               treatment=Treatment.objects.get(code="BOTOX"), sessions=3,
+                               interval_weeks=4)

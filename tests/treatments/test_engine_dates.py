@@ -181,3 +181,22 @@ class TestACourseCheckedSessionBySession:
         ranked = recommend(replace(self.INTAKE, as_of=DAY), catalogue()).treatments[0]
 
         assert assess(replace(self.INTAKE, as_of=DAY), catalogue(), "LASER") == ranked
+
+
+def test_one_treatment_assessed_alone_reads_its_own_rule_windows():
+    """A rule's own window decides for its treatment alone, whether ranked or assessed."""
+    facial = TreatmentFacts(
+        code="FACIAL", name="Facial", depth_rank=1,
+        indications=(("acne_scars", "secondary", False),), suitable=frozenset(ALL),
+        pih_risk={t: "low" for t in ALL},
+        rules={"recent_tan": RuleFacts("recent_tan", "absolute", "tan", "vendor", "low", ("S",),
+                                       window=(2, "weeks"), window_sources=("S",))})
+    snapshot = replace(catalogue(), treatments=(LASER, facial))
+    tanned = Intake(fitzpatrick="III", concerns=(("acne_scars", "moderate"),), as_of=DAY,
+                    dated_answers=(("last_tan", "date", datetime.date(2026, 11, 1)),))
+
+    ranked = {r.code: r for r in recommend(tanned, snapshot).treatments}
+
+    assert assess(tanned, snapshot, "FACIAL") == ranked["FACIAL"]
+    assert not ranked["FACIAL"].excluded  # a month ago: past the facial's two weeks
+    assert ranked["LASER"].excluded  # still inside the six-week default
