@@ -321,8 +321,13 @@ class PlannedProcedureForm(forms.Form):
                                         max_value=104, required=False)
     first_date = forms.DateField(label=_("First proposed date"), required=False,
                                  widget=DateInput())
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("Clinical note (staff only)"), required=False,
+                            max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    patient_note = forms.CharField(
+        label=_("Note for the patient (optional)"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown on the patient's page and in its PDF exactly as you write it, so "
+                    "write it in plain words and in the patient's language."))
     justification = forms.CharField(
         label=_("Why the cautions are acceptable for this patient"), required=False,
         max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),

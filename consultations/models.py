@@ -275,7 +275,9 @@ class PlanStatusChange(models.Model):
 
 class PlannedProcedure(models.Model):
     """One procedure or aftercare product in a plan. A relatively contraindicated one
-    carries the clinician's written justification, with their name and time."""
+    carries the clinician's written justification, with their name and time. The clinical
+    note and the justification stay with the staff; the patient reads only the note written
+    for them."""
 
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="procedures")
     treatment = models.ForeignKey("treatments.Treatment", on_delete=models.PROTECT,
@@ -284,7 +286,11 @@ class PlannedProcedure(models.Model):
     interval_weeks = models.PositiveSmallIntegerField(_("weeks between sessions"), null=True,
                                                       blank=True)
     first_date = models.DateField(_("first proposed date"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("clinical note"), blank=True,
+                             help_text=_("For the clinic's staff only; never shown to the patient."))
+    patient_note = models.TextField(
+        _("note for the patient"), blank=True,
+        help_text=_("Shown on the patient's page and in its PDF exactly as written."))
     justification = models.TextField(_("justification of the cautions"), blank=True)
     justified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                      null=True, blank=True, related_name="+")

@@ -138,9 +138,9 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
                     reasons.append(_("Your skin type needs gentler settings with this treatment."))
                 elif code in conditions:
                     reasons.append(translate(conditions[code], "question"))
-            cautions.append({"name": name, "reasons": reasons,
-                             "justification": procedure.justification,
-                             "by": procedure.justified_by})
+            # The justification is the clinician's reasoning, for the record: the patient
+            # reads what the caution is about, in the catalogue's words for patients.
+            cautions.append({"name": name, "reasons": reasons})
     timeline = merged_timeline(
         [(translate(p.treatment, "name"), aftercare.get(p.treatment_id, []))
          for p in procedures], translate)

@@ -123,7 +123,7 @@ def _cautions(flags):
 
 @transaction.atomic
 def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None,
-                       first_date=None, notes="", justification=""):
+                       first_date=None, notes="", patient_note="", justification=""):
     """Add a procedure or aftercare product to a draft plan.
 
     Each session is checked on its own day (undated: the first day it could be given).
@@ -145,7 +145,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     audit("add_procedure", plan, patient=plan.consultation.patient)
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
-        first_date=first_date, notes=notes,
+        first_date=first_date, notes=notes, patient_note=patient_note,
         justification=justification if cautions else "",
         justified_by=user if cautions else None,
         justified_at=timezone.now() if cautions else None,
@@ -156,7 +156,8 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
 
 @transaction.atomic
 def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_weeks=None,
-                              first_date=None, notes=None, justification=""):
+                              first_date=None, notes=None, patient_note=None,
+                              justification=""):
     """Change a planned procedure's sessions or dates; the new dates are checked as when it
     was added. A session moved into an absolute window is refused with the day it becomes
     possible; a caution not reviewed before needs a justification written for it (the
@@ -185,6 +186,8 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
         sessions, interval_weeks, first_date)
     if notes is not None:
         procedure.notes = notes
+    if patient_note is not None:
+        procedure.patient_note = patient_note
     procedure.reviewed_flags = sorted(flag_key(flag) for flag in check.flags)
     procedure.save()
     audit("reschedule_procedure", plan, patient=plan.consultation.patient)

@@ -20,6 +20,7 @@ urlpatterns = [
          name="consultation-recommendations"),
     path("consultations/<int:pk>/plans/", views.PlanCreateView.as_view(), name="plan-create"),
     path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/preview/", views.PlanPreviewView.as_view(), name="plan-preview"),
     path("plans/<int:pk>/procedures/add/", views.PlanProcedureAddView.as_view(),
          name="plan-procedure-add"),
     path("plans/<int:pk>/procedures/<int:procedure_pk>/edit/",

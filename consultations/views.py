@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -22,7 +22,8 @@ from consultations.forms import (
     PlannedProcedureForm,
     intake_initial,
 )
-from consultations.models import TreatmentPlan
+from consultations.models import Patient, TreatmentPlan
+from consultations.patient_plan import patient_plan_body
 from consultations.plan_services import (
     LIVE_STATES,
     PlanReviewError,
@@ -334,6 +335,24 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
             **kwargs)
 
 
+class PlanPreviewView(PermissionRequiredMixin, TemplateView):
+    """Exactly what the patient's page will show, in the patient's language, before it is
+    shared (or as it stands)."""
+
+    permission_required = "consultations.view_treatmentplan"
+    template_name = "consultations/plan_preview.html"
+
+    def get_context_data(self, **kwargs):
+        plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        patient = plan.consultation.patient
+        on_hold = frozenset(plan_recheck(plan=plan))
+        with translation.override(patient.preferred_language):
+            body = patient_plan_body(plan, patient.preferred_language, on_hold)
+        return super().get_context_data(
+            plan=plan, patient=patient, body=body, language=dict(
+                Patient.Language.choices).get(patient.preferred_language), **kwargs)
+
+
 class PlanProcedureFormView(PermissionRequiredMixin, FormView):
     """Sessions, dates and notes of one procedure in a plan, checked by the engine on each
     session day when saved."""
@@ -408,7 +427,8 @@ class PlanProcedureEditView(PlanProcedureFormView):
     def get_initial(self):
         return {"sessions": self.procedure.sessions,
                 "interval_weeks": self.procedure.interval_weeks,
-                "first_date": self.procedure.first_date, "notes": self.procedure.notes}
+                "first_date": self.procedure.first_date, "notes": self.procedure.notes,
+                "patient_note": self.procedure.patient_note}
 
     def form_valid(self, form):
         try:

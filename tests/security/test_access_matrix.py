@@ -75,6 +75,7 @@ ACCESS = {
     "consultations:plan-detail": CLINIC_PAGE,
     "consultations:plan-procedure-add": CLINIC_PAGE,
     "consultations:plan-procedure-edit": CLINIC_PAGE,
+    "consultations:plan-preview": CLINIC_PAGE,
     "consultations:plan-procedure-remove": CLINIC_PAGE,
     "consultations:plan-status": CLINIC_PAGE,
     "consultations:plan-review": CLINIC_PAGE,

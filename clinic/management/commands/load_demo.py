@@ -153,6 +153,8 @@ class Command(BaseCommand):
             user=clinician, plan=plan, treatment=Treatment.objects.get(code="MICRONEEDLING"),
             sessions=3, interval_weeks=6, first_date=start,
             notes="Moderate depth on both cheeks, with antiviral cover for her cold sores.",
+            patient_note="We will treat both cheeks and start gently, after a small test "
+                         "area. You will take a tablet to prevent cold sores.",
             justification=("Last isotretinoin dose four months ago. Consensus guidance finds "
                            "no reason to delay microneedling after isotretinoin; shallow "
                            "needle depths first and she has agreed a test area."),
@@ -161,6 +163,8 @@ class Command(BaseCommand):
             user=clinician, plan=plan, treatment=Treatment.objects.get(code="SILICONE_GEL"),
             sessions=1, first_date=start + datetime.timedelta(weeks=1),
             notes="Twice daily once the skin has closed over, between sessions.",
+            patient_note="Apply it twice a day once the skin has closed over, between "
+                         "sessions.",
         )
         return plan
 
