@@ -6,10 +6,21 @@ from django.utils.translation import gettext_lazy as _
 class Clinic(models.Model):
     """A practice using the app. Staff, patients and their records belong to one clinic."""
 
+    class Locale(models.TextChoices):
+        """How dates and numbers are written on English pages (Chinese pages follow
+        Chinese conventions whatever the clinic's locale)."""
+
+        EN_GB = "en-gb", _("English (United Kingdom)")
+        EN_IE = "en-ie", _("English (Ireland)")
+        EN_AU = "en-au", _("English (Australia)")
+        EN_US = "en-us", _("English (United States)")
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     address = models.TextField(_("address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    locale = models.CharField(_("date and number format"), max_length=10,
+                              choices=Locale.choices, default=Locale.EN_GB)
 
     class Meta:
         ordering = ["name"]
@@ -18,6 +29,11 @@ class Clinic(models.Model):
 
     def __str__(self):
         return self.name
+
+    def page_language(self, language):
+        """The language to render a page in: English in the clinic's own locale (its dates
+        and numbers), any other language as it is."""
+        return self.locale if language == "en" else language
 
 
 class StaffMembership(models.Model):

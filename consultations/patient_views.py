@@ -80,8 +80,11 @@ def visit_is_confirmed(request, link):
 
 
 def page_language(request, link):
+    """The patient's chosen (or preferred) language, written in the clinic's locale."""
     chosen = request.session.get(f"{session_key(link)}-language")
-    return chosen if chosen in LANGUAGES else link.plan.consultation.patient.preferred_language
+    patient = link.plan.consultation.patient
+    return patient.clinic.page_language(chosen if chosen in LANGUAGES
+                                        else patient.preferred_language)
 
 
 def unavailable(request, state, status):

@@ -346,8 +346,9 @@ class PlanPreviewView(PermissionRequiredMixin, TemplateView):
         plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
         patient = plan.consultation.patient
         on_hold = frozenset(plan_recheck(plan=plan))
-        with translation.override(patient.preferred_language):
-            body = patient_plan_body(plan, patient.preferred_language, on_hold)
+        language = patient.clinic.page_language(patient.preferred_language)
+        with translation.override(language):
+            body = patient_plan_body(plan, language, on_hold)
         return super().get_context_data(
             plan=plan, patient=patient, body=body, language=dict(
                 Patient.Language.choices).get(patient.preferred_language), **kwargs)

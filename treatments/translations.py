@@ -24,7 +24,7 @@ class Translator:
 def translator(language, records):
     """A Translator for these records, read in one query (none for English)."""
     records = [record for record in records if record is not None]
-    if language == DEFAULT_LANGUAGE or not records:
+    if language.split("-")[0] == DEFAULT_LANGUAGE or not records:
         return Translator(language)
     by_model = {}
     for record in records:
