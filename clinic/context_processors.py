@@ -1,3 +1,4 @@
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from clinic.roles import ROLE_LABELS, staff_membership, user_roles
@@ -12,7 +13,11 @@ def staff_context(request):
     roles = [ROLE_LABELS[role] for role in user_roles(user)]
     if user.is_superuser and not roles:
         roles = [_("Superuser")]
+    from consultations.selectors import inbox_counts
+
     return {
         "current_clinic": membership.clinic if membership else None,
         "current_roles": roles,
+        # Read only where the top bar shows it (one query).
+        "inbox_counts": SimpleLazyObject(lambda: inbox_counts(user=user)),
     }

@@ -228,6 +228,9 @@ class TreatmentPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", help_text=_("Empty when the patient accepted on their plan page."))
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    acceptance_seen_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When a clinician saw the patient's acceptance in the inbox."))
     reopened_at = models.DateTimeField(
         null=True, blank=True,
         help_text=_("When an accepted plan was taken back to draft; the patient's page says "
@@ -373,6 +376,7 @@ class PlanQuestion(models.Model):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="questions")
     message = models.TextField(_("question"))
     asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+")

@@ -154,6 +154,7 @@ def plan_page_response(request, link, token, question_form, message=None):
         "plan": plan, "clinic": patient.clinic, "first_name": first_name(patient),
         "body": patient_plan_body(plan, translation.get_language(), on_hold),
         "under_review": bool(on_hold),
+        "questions": plan.questions.order_by("asked_at", "id")[:50],
         "token": token, "question_form": question_form, "message": message,
         "languages": LANGUAGES, "language": translation.get_language(),
     })

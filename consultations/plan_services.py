@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit
@@ -484,3 +485,43 @@ def plan_question_ask(*, link, message):
             from_email=None, recipient_list=[clinic.email],
         )
     return question
+
+
+@transaction.atomic
+def plan_question_answer(*, user, question, answer):
+    """A clinician answers a patient's question: the answer shows on the patient's page,
+    and the patient is emailed a notice in their language that holds no health data."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise PlanRuleError(_("Write the answer first."), field="answer")
+    question = PlanQuestion.objects.select_for_update().select_related(
+        "plan__consultation__patient__clinic").get(pk=question.pk)
+    if question.answered_at is not None:
+        raise PlanRuleError(_("This question has already been answered."), field="answer")
+    question.answer, question.answered_by, question.answered_at = (
+        answer[:4000], user, timezone.now())
+    question.save(update_fields=["answer", "answered_by", "answered_at"])
+    plan = question.plan
+    patient = plan.consultation.patient
+    audit("answer_question", plan, patient=patient)
+    if patient.email:
+        clinic = patient.clinic
+        with translation.override(patient.preferred_language):
+            send_mail(
+                subject=_("%(clinic)s has answered your question") % {"clinic": clinic.name},
+                message=_("Your clinic has answered the question you sent about your "
+                          "treatment plan. Open your plan from the link the clinic gave you "
+                          "to read the answer.\n\n%(clinic)s") % {"clinic": clinic.name},
+                from_email=None, recipient_list=[patient.email])
+    return question
+
+
+@transaction.atomic
+def plan_acceptance_acknowledge(*, user, plan):
+    """A clinician has seen that the patient accepted their plan: it leaves the inbox."""
+    if plan.status != TreatmentPlan.Status.ACCEPTED or plan.acceptance_seen_at is not None:
+        return plan
+    plan.acceptance_seen_at = timezone.now()
+    TreatmentPlan.objects.filter(pk=plan.pk).update(acceptance_seen_at=plan.acceptance_seen_at)
+    audit("acceptance_seen", plan, patient=plan.consultation.patient)
+    return plan

@@ -6,7 +6,7 @@ consultation from the URL goes through these functions, which answer 404 for any
 
 import datetime
 
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from consultations.models import (
     DatedAnswer,
     Patient,
     PlannedProcedure,
+    PlanQuestion,
     PlanShareLink,
     TreatmentPlan,
     course_dates,
@@ -161,7 +162,7 @@ def dashboard(*, user):
         "drafts": consultations.filter(status=Consultation.Status.DRAFT,
                                        clinician=user).order_by("-updated_at")[:20],
         "recent_patients": _clinic_patients(user).order_by("-updated_at")[:10],
-        "plans_to_review": plans_needing_review(user=user),
+        "inbox": inbox(user=user),
     }
 
 
@@ -236,6 +237,41 @@ def patient_plans(patient):
     return (TreatmentPlan.objects.filter(consultation__patient=patient)
             .select_related("consultation__patient")
             .prefetch_related(procedures_prefetched("procedures")).order_by("-created_at", "-id"))
+
+
+def _clinic_plans(user):
+    return TreatmentPlan.objects.filter(consultation__in=_clinic_consultations(user))
+
+
+def inbox(*, user, limit=20):
+    """What waits for the clinic's answer, oldest first: patients' questions, acceptances
+    nobody has seen, plans that need review."""
+    return {
+        "questions": (PlanQuestion.objects.filter(plan__in=_clinic_plans(user),
+                                                  answered_at__isnull=True)
+                      .select_related("plan__consultation__patient")
+                      .order_by("asked_at", "id")[:limit]),
+        "acceptances": (_clinic_plans(user).filter(status=TreatmentPlan.Status.ACCEPTED,
+                                                   accepted_by__isnull=True,
+                                                   acceptance_seen_at__isnull=True)
+                        .select_related("consultation__patient")
+                        .order_by("accepted_at", "id")[:limit]),
+        "reviews": plans_needing_review(user=user, limit=limit),
+    }
+
+
+def inbox_counts(*, user):
+    """How many of each kind wait in the inbox, in one query."""
+    if not user.has_perm("consultations.view_treatmentplan"):
+        return {}
+    return _clinic_plans(user).aggregate(
+        questions=Count("questions", filter=Q(questions__answered_at__isnull=True)),
+        acceptances=Count("id", distinct=True, filter=Q(
+            status=TreatmentPlan.Status.ACCEPTED, accepted_by__isnull=True,
+            acceptance_seen_at__isnull=True)),
+        reviews=Count("id", distinct=True, filter=Q(needs_review_since__isnull=False) & ~Q(
+            status=TreatmentPlan.Status.WITHDRAWN)),
+    )
 
 
 def plans_needing_review(*, user, limit=20):

@@ -32,7 +32,9 @@ from consultations.plan_services import (
     plan_procedure_add,
     plan_moves,
     plan_procedure_remove,
+    plan_acceptance_acknowledge,
     plan_procedure_reschedule,
+    plan_question_answer,
     plan_reason_needed,
     plan_recheck,
     plan_review,
@@ -57,7 +59,9 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
     template_name = "consultations/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**selectors.dashboard(user=self.request.user), **kwargs)
+        return super().get_context_data(
+            **selectors.dashboard(user=self.request.user),
+            answer_draft=self.request.session.pop("answer-draft", None), **kwargs)
 
 
 class PatientListView(PermissionRequiredMixin, ListView):
@@ -331,7 +335,8 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
             status_changes=plan.status_changes.select_related("changed_by")[:20],
             new_link=self.request.session.pop(f"new-plan-link-{plan.pk}", None),
             links=plan.links.select_related("created_by").order_by("-created_at")[:10],
-            questions=plan.questions.all()[:50],
+            questions=plan.questions.select_related("answered_by")[:50],
+            answer_draft=self.request.session.pop("answer-draft", None),
             **kwargs)
 
 
@@ -511,6 +516,37 @@ class PlanReviewView(PermissionRequiredMixin, TemplateView):
             return redirect("consultations:plan-detail", pk=pk)
         messages.success(request, _("Plan reviewed against the current intake and catalogue."))
         return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanQuestionAnswerView(PermissionRequiredMixin, View):
+    """Answer a patient's question, from the inbox or the plan page (`next` says which)."""
+
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk, question_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        question = get_object_or_404(plan.questions.all(), pk=question_pk)
+        answer = request.POST.get("answer", "")[:4000]
+        try:
+            plan_question_answer(user=request.user, question=question, answer=answer)
+        except PlanRuleError as error:
+            request.session["answer-draft"] = {"question": question.pk, "text": answer,
+                                               "error": error.message}
+        else:
+            messages.success(request, _("Answer sent: the patient sees it on their page."))
+        if request.POST.get("next") == "inbox":
+            return redirect(reverse("clinic:home") + f"#question-{question.pk}")
+        return redirect(reverse("consultations:plan-detail", args=[pk]) +
+                        f"#question-{question.pk}")
+
+
+class PlanAcceptanceSeenView(PermissionRequiredMixin, View):
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        plan_acceptance_acknowledge(user=request.user, plan=plan)
+        return redirect(reverse("clinic:home") + "#inbox")
 
 
 class PlanShareView(PermissionRequiredMixin, View):

@@ -118,7 +118,7 @@ class TestANewFlagInEveryState:
 
         assert "This plan needs review." in plan_page.content.decode()
         assert "Needs review" in record.content.decode()
-        assert [p.pk for p in dashboard.context["plans_to_review"]] == [plan.pk]
+        assert [p.pk for p in dashboard.context["inbox"]["reviews"]] == [plan.pk]
 
     def test_the_review_settles_it_with_words_written_for_the_new_flag(
             self, state, client_as, clinician, patient):
@@ -134,7 +134,7 @@ class TestANewFlagInEveryState:
 
         plan.refresh_from_db()
         assert plan.needs_review_since is None
-        assert not client.get(reverse("clinic:home")).context["plans_to_review"]
+        assert not client.get(reverse("clinic:home")).context["inbox"]["reviews"]
 
 
 class TestThePatientsPage:
@@ -247,3 +247,67 @@ def test_the_daily_check_marks_and_settles_every_live_plan(client_as, clinician,
     assert plans_recheck() == 1
     plan.refresh_from_db()
     assert plan.needs_review_since is not None
+
+
+class TestTheInbox:
+    @pytest.fixture
+    def asked(self, client_as, clinician, patient):
+        from consultations.models import PlanQuestion
+
+        patient.email = "lena@example.com"
+        patient.preferred_language = "zh-hans"
+        patient.save()
+        consultation = intake_submitted(client_as(clinician), patient)
+        plan, token = plan_in("shared", clinician, consultation)
+        question = PlanQuestion.objects.create(plan=plan, message="Will it hurt?")
+        question.token = token
+        return question
+
+    def test_lists_questions_acceptances_and_reviews_oldest_first_with_counts(
+            self, client_as, clinician, patient, asked):
+        plan = asked.plan
+        plan_accept_by_patient(link=plan.links.get())
+        client = client_as(clinician)
+
+        dashboard = client.get(reverse("clinic:home"))
+
+        inbox = dashboard.context["inbox"]
+        assert [q.pk for q in inbox["questions"]] == [asked.pk]
+        assert [p.pk for p in inbox["acceptances"]] == [plan.pk]
+        assert 'class="badge text-bg-warning"' in dashboard.content.decode()
+        assert dashboard.context["inbox_counts"]["questions"] == 1
+
+        client.post(reverse("consultations:plan-acceptance-seen", args=[plan.pk]))
+        assert not client.get(reverse("clinic:home")).context["inbox"]["acceptances"]
+
+    def test_an_answer_reaches_the_patients_page_and_a_notice_without_health_data(
+            self, client_as, clinician, patient, asked, mailoutbox):
+        client = client_as(clinician)
+
+        client.post(reverse("consultations:plan-question-answer",
+                            args=[asked.plan_id, asked.pk]),
+                    {"answer": "A little: we use numbing cream.", "next": "inbox"})
+
+        asked.refresh_from_db()
+        assert asked.answer == "A little: we use numbing cream."
+        assert asked.answered_by == clinician and asked.answered_at
+        assert not client.get(reverse("clinic:home")).context["inbox"]["questions"]
+        [notice] = mailoutbox
+        assert notice.to == ["lena@example.com"]
+        assert "numbing" not in notice.body and "Will it hurt" not in notice.body
+        assert "回答" in notice.subject or "回答" in notice.body  # in the patient's language
+        visitor = Client()
+        visitor.post(link_url(asked.token), {"date_of_birth": BIRTH.isoformat()})
+        assert "A little: we use numbing cream." in visitor.get(
+            link_url(asked.token)).content.decode()
+
+    def test_an_empty_answer_is_refused_beside_the_box(self, client_as, clinician, asked):
+        client = client_as(clinician)
+
+        response = client.post(reverse("consultations:plan-question-answer",
+                                       args=[asked.plan_id, asked.pk]),
+                               {"answer": "   ", "next": "plan"}, follow=True)
+
+        assert "Write the answer first." in response.content.decode()
+        asked.refresh_from_db()
+        assert asked.answered_at is None

@@ -20,7 +20,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
-from consultations.models import Consultation, PlannedProcedure, PlanShareLink
+from consultations.models import (
+    Consultation,
+    PlannedProcedure,
+    PlanQuestion,
+    PlanShareLink,
+)
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from tests.consultations.intake_data import complete_intake
 from tests.factories import PatientFactory, UserFactory
@@ -76,6 +81,8 @@ ACCESS = {
     "consultations:plan-procedure-add": CLINIC_PAGE,
     "consultations:plan-procedure-edit": CLINIC_PAGE,
     "consultations:plan-preview": CLINIC_PAGE,
+    "consultations:plan-question-answer": CLINIC_PAGE,
+    "consultations:plan-acceptance-seen": CLINIC_PAGE,
     "consultations:plan-procedure-remove": CLINIC_PAGE,
     "consultations:plan-status": CLINIC_PAGE,
     "consultations:plan-review": CLINIC_PAGE,
@@ -111,7 +118,8 @@ SESSION_ENDERS = ["admin:logout", "clinic:sign-out"]
 # Views that only take POST are requested with POST; the rest with GET.
 POST_ONLY = {"clinic:sign-out", "consultations:plan-create", "consultations:plan-procedure-remove",
              "consultations:plan-status", "consultations:plan-share",
-             "consultations:plan-link-revoke", "patients:accept", "patients:question",
+             "consultations:plan-link-revoke", "consultations:plan-question-answer",
+             "consultations:plan-acceptance-seen", "patients:accept", "patients:question",
              "admin:logout"}
 
 
@@ -176,7 +184,8 @@ def world(clinic, other_clinic):
             "procedure": PlannedProcedure.objects.get(plan=plan),
             "link": PlanShareLink.objects.filter(plan=plan, revoked_at__isnull=True,
                                                  expires_at__gt=timezone.now()).get(),
-            "tokens": tokens}
+            "tokens": tokens,
+            "question": PlanQuestion.objects.create(plan=plan, message="How long is the redness?")}
 
 
 def visitor_for(role, world):
@@ -197,6 +206,7 @@ def url_for(name, pattern, role, world):
         "code": "CO2_FRAC",
         "procedure_pk": world["procedure"].pk,
         "link_pk": world["link"].pk,
+        "question_pk": world["question"].pk,
         "patient_pk": world["patient"].pk,
         "token": world["tokens"].get(role) or world["tokens"]["link_valid"]
         if role != "anonymous" else "x" * 43,
