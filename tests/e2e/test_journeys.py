@@ -86,13 +86,28 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
     patient.fill("#id_date_of_birth", "1992-03-14")
     patient.click("main button[type=submit]")
     patient.wait_for_selector("text=您的治疗方案")
-    assert "Agreed with her midwife" in patient.content()
+    assert "Agreed with her midwife" not in patient.content()  # the clinician's reasoning
     patient.click("text=English")
     patient.wait_for_selector("text=Your treatment plan, Lena")
     with patient.expect_download() as download:
         patient.click("text=Download as PDF")
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+    # She asks a question; the clinician answers it from the inbox; she reads the answer.
+    patient.fill("textarea[name=message]", "Can I wear make-up the next day?")
+    patient.click("text=Send my question")
+    patient.wait_for_selector("text=Waiting for the clinic's answer.")
+    page.goto(f"{base}/")
+    inbox = page.locator("#inbox")
+    assert "Can I wear make-up the next day?" in inbox.inner_text()
+    assert page.locator("header .badge").inner_text() == "1"
+    inbox.locator("textarea[name=answer]").fill("Yes, mineral make-up from day two.")
+    inbox.locator("text=Send the answer").click()
+    page.wait_for_selector("text=Answer sent")
+    assert "Can I wear make-up" not in page.locator("#inbox").inner_text()
+    patient.reload()
+    assert "Yes, mineral make-up from day two." in patient.content()
 
 
 def test_a_new_rule_changes_the_clinicians_recommendation(catalogue, live_server, new_page):
