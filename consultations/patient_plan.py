@@ -18,11 +18,13 @@ from consultations.selectors import (
 from treatments.catalogue_state import catalogue_token
 from treatments.engine import PHOTOTYPE_FLAG
 from treatments.models import (
+    CONSENT_PARTS,
     AftercareStep,
     Concern,
     Condition,
     PreTreatmentRequirement,
     Requirement,
+    TreatmentConsent,
 )
 from treatments.translations import translator
 
@@ -67,6 +69,18 @@ def merged_timeline(steps_by_treatment, translate):
     return [rows[key] for key in sorted(rows)]
 
 
+def consent_sections(consent, translate):
+    """The consent text, part by part, with its headings, in the page's language."""
+    if consent is None:
+        return []
+    headings = {
+        "what_it_is": _("What it is"), "expected_effects": _("What to expect"),
+        "common_risks": _("Common effects"), "serious_risks": _("Rare but serious risks"),
+        "alternatives": _("Other options"), "aftercare_duties": _("What you agree to do"),
+    }
+    return [(headings[part], translate(consent, part)) for part in CONSENT_PARTS]
+
+
 def first_name(patient):
     return patient.full_name.split()[0]
 
@@ -90,12 +104,15 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
     requirements = Requirement.objects.in_bulk(
         list({step.code for p in procedures if p.treatment.code in results
               for step in results[p.treatment.code].requirements}), field_name="code")
+    consents = {consent.treatment_id: consent
+                for consent in TreatmentConsent.objects.filter(treatment__in=treatments)}
     aftercare = {}
     for step in AftercareStep.objects.filter(treatment__in=treatments).order_by("position"):
         aftercare.setdefault(step.treatment_id, []).append(step)
 
     translate = translator(language, [*treatments, *concerns.values(), *conditions.values(),
                                       *steps.values(), *requirements.values(),
+                                      *consents.values(),
                                       *(s for group in aftercare.values() for s in group)])
 
     items, before, cautions = [], {}, []
@@ -113,6 +130,7 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
             "is_product": treatment.category.is_product,
             "on_hold": procedure.pk in on_hold,
             "downtime": (treatment.downtime_min_days, treatment.downtime_max_days),
+            "consent": consent_sections(consents.get(treatment.pk), translate),
         })
         for step in result.requirements if result else ():
             requirement = requirements.get(step.code)

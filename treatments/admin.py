@@ -41,6 +41,7 @@ from treatments.models import (
     Requirement,
     RequirementContraindication,
     TextTranslation,
+    TreatmentConsent,
     Treatment,
     TreatmentArea,
     TreatmentCategory,
@@ -606,6 +607,17 @@ class PreTreatmentRequirementAdmin(SourcesMixin, AuditedAdmin):
     autocomplete_fields = ["treatment", "requirement", "conditions", "concerns", "sources"]
     list_select_related = ["treatment", "requirement"]
     inlines = [TranslationInline]
+
+
+@admin.register(TreatmentConsent)
+class TreatmentConsentAdmin(SourcesMixin, AuditedAdmin):
+    """Consent texts: the version moves by itself whenever the words change, so consents
+    signed on earlier words stay recognisable."""
+
+    list_display = ["treatment", "version"]
+    search_fields = ["treatment__code", "treatment__name"]
+    readonly_fields = ["version"]
+    autocomplete_fields = ["treatment", "sources"]
 
 
 @admin.register(TextTranslation)

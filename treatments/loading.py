@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from treatments.models import (
+    CONSENT_PARTS,
     AftercareStep,
     CatalogueChange,
     Concern,
@@ -38,12 +39,14 @@ from treatments.models import (
     RequirementContraindication,
     Treatment,
     TextTranslation,
+    TreatmentConsent,
     TreatmentCategory,
 )
 from treatments.services import catalogue_change_entry, change_value
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue.yaml"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "data" / "translations"
+CONSENT_FILE = Path(__file__).resolve().parent / "data" / "consent.yaml"
 
 LOADER_REVIEWER = "catalogue review"
 AREA_GROUPS = {"all_full_face_or_perioral": ["full_face", "perioral"]}
@@ -56,6 +59,11 @@ class CatalogueFileError(Exception):
 def catalogue_file_read(path=CATALOGUE_FILE):
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def consent_file_read(path=CONSENT_FILE):
+    """The consent texts shipped beside the catalogue, by treatment."""
+    return catalogue_file_read(path).get("consents") or []
 
 
 def translation_files_read(folder=TRANSLATIONS_DIR):
@@ -122,9 +130,10 @@ def parse_days(days):
 
 
 class CatalogueLoader:
-    def __init__(self, data, *, translations=(), reset=False):
+    def __init__(self, data, *, translations=(), consents=(), reset=False):
         self.data = data
         self.translations = translations
+        self.consents = consents
         self.reset = reset
         self.report = LoadReport()
         self.history = []
@@ -260,6 +269,7 @@ class CatalogueLoader:
         self.load_coverage_decisions()
         for translation in self.translations:
             self.load_translations(translation)
+        self.load_consents()
         CatalogueChange.objects.bulk_create(self.history)
         return self.report
 
@@ -491,6 +501,39 @@ class CatalogueLoader:
                 if step is not None:
                     put(step, "patient_text", text)
 
+    def load_consents(self):
+        """Each treatment's consent text, with its translations. The version is the file's
+        for a new text; after that it moves by itself whenever the words change."""
+        existing = self.existing(TreatmentConsent, ["treatment"], ["sources"])
+        treatments = Treatment.objects.in_bulk(field_name="code")
+        translations = self.existing(TextTranslation, ["content_type", "object_id", "field",
+                                                       "language"])
+        content_type = ContentType.objects.get_for_model(TreatmentConsent)
+        for row in self.consents:
+            treatment = treatments.get(row["treatment"])
+            if treatment is None:
+                raise CatalogueFileError(f"consent for unknown treatment {row['treatment']!r}")
+            english = row.get("en") or {}
+            missing = [part for part in CONSENT_PARTS if not english.get(part)]
+            if missing:
+                raise CatalogueFileError(
+                    f"consent for {treatment.code}: {', '.join(missing)} missing")
+            values = {"treatment": treatment, **{part: english[part] for part in CONSENT_PARTS}}
+            if (treatment.pk,) not in existing:
+                values["version"] = row.get("version") or 1
+            consent = self.upsert(TreatmentConsent, existing, (treatment.pk,), values,
+                                  {"sources": self.lookups("sources", row.get("sources"))})
+            for language, parts in row.items():
+                if language in ("treatment", "version", "sources", "en"):
+                    continue
+                for part in CONSENT_PARTS:
+                    if parts.get(part):
+                        self.upsert(TextTranslation, translations,
+                                    (content_type.pk, consent.pk, part, language),
+                                    {"content_type": content_type, "object_id": consent.pk,
+                                     "field": part, "language": language,
+                                     "text": parts[part]})
+
     def treatment_values(self, row):
         phototypes = row["fitzpatrick"]
         unsourced = phototypes["suitable"] == "unsourced" or phototypes["caution"] == "unsourced"
@@ -640,7 +683,10 @@ def _phototype_list(value):
 @transaction.atomic
 def catalogue_load(*, data=None, translations=None, reset=False):
     """Load the shipped catalogue (or `data` in the same shape) and report what changed."""
+    consents = ()
     if data is None:
-        data, translations = catalogue_file_read(), translation_files_read()
-    loader = CatalogueLoader(data, translations=translations or (), reset=reset)
+        data, translations, consents = (catalogue_file_read(), translation_files_read(),
+                                        consent_file_read())
+    loader = CatalogueLoader(data, translations=translations or (), consents=consents,
+                             reset=reset)
     return loader.load()

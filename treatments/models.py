@@ -1065,6 +1065,51 @@ class CatalogueChange(models.Model):
 
 
 # The patient-facing catalogue text that catalogue admins can translate, by model.
+CONSENT_PARTS = ("what_it_is", "expected_effects", "common_risks", "serious_risks",
+                 "alternatives", "aftercare_duties")
+
+
+class TreatmentConsent(CatalogueRecord):
+    """What a patient reads, and agrees to, before a treatment: what it is, what to expect,
+    its common and serious risks, the alternatives and their aftercare duties.
+
+    `version` moves whenever the words change, in English or in a translation, so that a
+    consent given on earlier words can always be told from one given on the current ones.
+    """
+
+    treatment = models.OneToOneField(Treatment, on_delete=models.CASCADE,
+                                     related_name="consent", verbose_name=_("treatment"))
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    what_it_is = models.TextField(_("what it is"))
+    expected_effects = models.TextField(_("what to expect"))
+    common_risks = models.TextField(_("common risks"))
+    serious_risks = models.TextField(_("serious risks"))
+    alternatives = models.TextField(_("alternatives"))
+    aftercare_duties = models.TextField(_("aftercare duties"))
+    sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
+                                     verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["treatment__name"]
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
+
+    def __str__(self):
+        return f"{self.treatment.code} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            before = (TreatmentConsent.objects.filter(pk=self.pk)
+                      .values("version", *CONSENT_PARTS).first())
+            if before and any(before[part] != getattr(self, part) for part in CONSENT_PARTS):
+                self.version = max(self.version, before["version"] + 1)
+        super().save(*args, **kwargs)
+
+    def words_changed(self):
+        """A translation of these words changed: the version moves."""
+        TreatmentConsent.objects.filter(pk=self.pk).update(version=models.F("version") + 1)
+
+
 TRANSLATABLE_FIELDS = {
     "treatment": ("name", "patient_description"),
     "concern": ("patient_label",),
@@ -1073,6 +1118,7 @@ TRANSLATABLE_FIELDS = {
     "datedquestion": ("label", "question", "ongoing_label"),
     "pretreatmentrequirement": ("timing",),
     "aftercarestep": ("patient_text",),
+    "treatmentconsent": CONSENT_PARTS,
 }
 TRANSLATION_LANGUAGES = [("zh-hans", _("Simplified Chinese"))]
 
@@ -1100,6 +1146,14 @@ class TextTranslation(CatalogueRecord):
 
     def __str__(self):
         return f"{self.content_type.model} {self.object_id} {self.field} [{self.language}]"
+
+    def save(self, *args, **kwargs):
+        before = (TextTranslation.objects.filter(pk=self.pk).values_list("text", flat=True)
+                  .first() if self.pk else None)
+        super().save(*args, **kwargs)
+        if (self.content_type.model == "treatmentconsent" and before is not None
+                and before != self.text):
+            TreatmentConsent(pk=self.object_id).words_changed()
 
     def clean(self):
         super().clean()

@@ -75,7 +75,7 @@ def treatment_detail(*, user, code):
     sources = "sources"
     treatment = (
         Treatment.objects.filter(active=True, code=code)
-        .select_related("category", "depth")
+        .select_related("category", "depth", "consent")
         .prefetch_related(
             "mechanisms",
             "key_sources",
@@ -84,6 +84,7 @@ def treatment_detail(*, user, code):
             "downtime_sources",
             "regulatory_sources",
             "minimum_interval_sources",
+            "consent__sources",
             Prefetch("disagreements", queryset=Disagreement.objects.prefetch_related(sources)),
             Prefetch("indications", queryset=Indication.objects.select_related("concern")
                      .prefetch_related(sources).order_by("strength", "id")),
@@ -103,6 +104,7 @@ def treatment_detail(*, user, code):
     if treatment is None:
         raise Http404
     treatment.no_rule_decisions = reviewed_no_rule(treatment)
+    treatment.consent_text = getattr(treatment, "consent", None)
     return treatment
 
 

@@ -132,3 +132,18 @@ class TestDatesAndPhones:
         page = visitor.get(f"/p/{token}/").content.decode()
 
         assert '<a href="tel:+442079460101">+44 20 7946 0101</a>' in page
+
+
+def test_each_procedure_carries_its_consent_text_in_the_patients_language(
+        everything_planned):
+    with translation.override("zh-hans"):
+        page = patient_plan_page(everything_planned, "zh-hans")
+        pdf = render_to_string("patients/plan_pdf.html", {
+            **page, "generated": datetime.datetime(2026, 12, 1, 9, 0)})
+
+    botox = next(item for item in page["procedures"] if item["procedure"].treatment.code
+                 == "BOTOX")
+    headings = [heading for heading, _text in botox["consent"]]
+    assert len(headings) == 6
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for _h, text in botox["consent"])
+    assert '<details class="consent-text" open>' in pdf
