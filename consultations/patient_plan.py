@@ -28,8 +28,6 @@ from treatments.models import (
 )
 from treatments.translations import translator
 
-UNSOURCED = "unsourced"
-
 
 @dataclass
 class TimelineEntry:
@@ -142,10 +140,8 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
                 "items": [],
             })
             catalogue_step = steps.get(int(step.key)) if step.key else None
-            if step.timing == UNSOURCED:
-                timing = ""  # no source gives a timing: the clinician will say when
-            else:
-                timing = translate(catalogue_step, "timing") if catalogue_step else step.timing
+            # The clinical timing is written for clinicians; patients read their own wording.
+            timing = translate(catalogue_step, "patient_timing") if catalogue_step else ""
             entry["items"].append((name, timing))
         if procedure.justification:
             reasons = []

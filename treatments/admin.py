@@ -388,7 +388,8 @@ class PreTreatmentRequirementInline(SourcesMixin, admin.StackedInline):
     extra = 0
     autocomplete_fields = ["requirement", "conditions", "concerns", "sources"]
     fields = [("requirement", "strength"), "applies_to_all", ("conditions", "concerns"),
-              ("phototype_from", "phototype_to"), "treatment_areas", "timing", "note", "sources"]
+              ("phototype_from", "phototype_to"), "treatment_areas", ("timing", "patient_timing"),
+              "note", "sources"]
 
 
 class AftercareStepInline(SourcesMixin, admin.StackedInline):
@@ -600,10 +601,10 @@ class PreTreatmentRequirementAdmin(SourcesMixin, AuditedAdmin):
     """Pre-treatment steps one by one, where their timing is translated."""
 
     form = PreTreatmentRequirementForm
-    list_display = ["treatment", "requirement", "strength", "timing"]
+    list_display = ["treatment", "requirement", "strength", "timing", "patient_timing"]
     list_filter = [("treatment", admin.RelatedOnlyFieldListFilter), "strength",
                    ("requirement", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["treatment__code", "requirement__code", "timing"]
+    search_fields = ["treatment__code", "requirement__code", "timing", "patient_timing"]
     autocomplete_fields = ["treatment", "requirement", "conditions", "concerns", "sources"]
     list_select_related = ["treatment", "requirement"]
     inlines = [TranslationInline]

@@ -492,10 +492,11 @@ class CatalogueLoader:
             put(treatment, "name", fields.get("name"))
             put(treatment, "patient_description", fields.get("patient_description"))
             items = treatment_rows[code].get("requirements") or []
-            for item, text in zip(items, fields.get("timings") or []):
-                step = steps.get((treatment.pk, requirement_data_key(item)))
-                if step is not None:
-                    put(step, "timing", text)
+            for field, key in (("timing", "timings"), ("patient_timing", "patient_timings")):
+                for item, text in zip(items, fields.get(key) or []):
+                    step = steps.get((treatment.pk, requirement_data_key(item)))
+                    if step is not None:
+                        put(step, field, text)
             for position, text in enumerate(fields.get("aftercare") or []):
                 step = aftercare.get((treatment.pk, f"aftercare-{position}"))
                 if step is not None:
@@ -655,7 +656,8 @@ class CatalogueLoader:
                 "applies_to_all": target["applies_to_all"],
                 "phototype_from": target["phototype_from"], "phototype_to": target["phototype_to"],
                 "treatment_areas": target["treatment_areas"], "strength": item["strength"],
-                "timing": item.get("timing", ""), "note": item.get("note", ""),
+                "timing": item.get("timing", ""),
+                "patient_timing": item.get("patient_timing", ""), "note": item.get("note", ""),
             }, {
                 "sources": self.lookups("sources", item.get("sources")),
                 "conditions": self.lookups("conditions", condition_codes),

@@ -808,6 +808,9 @@ class PreTreatmentRequirement(TreatmentPart):
     treatment_areas = models.JSONField(_("treatment areas"), default=list, blank=True)
     strength = models.CharField(_("strength"), max_length=20, choices=Strength.choices)
     timing = models.CharField(_("timing"), max_length=300, blank=True)
+    patient_timing = models.CharField(
+        _("timing for the patient"), max_length=300, blank=True,
+        help_text=_("The timing as the patient reads it on their plan, in plain words."))
     note = models.TextField(_("note"), blank=True)
     sources = models.ManyToManyField(EvidenceSource, blank=True, related_name="+",
                                      verbose_name=_("sources"))
@@ -1116,7 +1119,7 @@ TRANSLATABLE_FIELDS = {
     "condition": ("question", "detail_prompt"),
     "requirement": ("label", "patient_explanation"),
     "datedquestion": ("label", "question", "ongoing_label"),
-    "pretreatmentrequirement": ("timing",),
+    "pretreatmentrequirement": ("timing", "patient_timing"),
     "aftercarestep": ("patient_text",),
     "treatmentconsent": CONSENT_PARTS,
 }

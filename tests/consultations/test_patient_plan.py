@@ -29,7 +29,12 @@ from tests.consultations.intake_data import complete_intake
 from tests.pages import as_read
 from treatments.services import catalogue_record_save
 from tests.factories import PatientFactory
-from treatments.models import AftercareStep, TextTranslation, Treatment
+from treatments.models import (
+    AftercareStep,
+    PreTreatmentRequirement,
+    TextTranslation,
+    Treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +254,34 @@ class TestThePage:
         assert "Antiviral" in before  # the patient has cold sores
         assert "Wound fully healed" in before or "healed" in before
 
+    def test_gives_each_step_the_patients_timing_not_the_clinicians(self, page):
+        before = before_section(page)
+        healed = PreTreatmentRequirement.objects.get(treatment__code="SILICONE_GEL",
+                                                     requirement__code="wound_fully_healed")
+        antiviral = PreTreatmentRequirement.objects.get(treatment__code="MICRONEEDLING",
+                                                        requirement__code="antiviral_prophylaxis")
+        timings = {timing for entry in page.context["before"] for _name, timing in entry["items"]}
+
+        assert healed.patient_timing in before
+        assert healed.timing not in before
+        assert antiviral.patient_timing in timings
+        assert antiviral.timing not in timings  # "At the physician's discretion."
+
+    def test_a_step_without_a_patient_timing_shows_only_the_treatment(
+            self, client_as, clinician, clinic, visitor):
+        PreTreatmentRequirement.objects.filter(treatment__code="SILICONE_GEL").update(
+            patient_timing="")
+        patient = PatientFactory(clinic=clinic, full_name="Mira Sato", date_of_birth=BIRTH)
+        _plan, token = make_plan(client_as(clinician), clinician, patient, ("SILICONE_GEL", ""))
+        confirm(visitor, token)
+
+        response = visitor.get(link_url(token))
+
+        gel = Treatment.objects.get(code="SILICONE_GEL")
+        (entry,) = response.context["before"]
+        assert entry["items"] == [(gel.name, "")]
+        assert f"<li>{gel.name}</li>" in before_section(response)
+
     def test_explains_the_accepted_caution_plainly_and_keeps_the_justification_in(
             self, page):
         cautions = page.content.decode().split('id="cautions"')[1].split("</section>")[0]
@@ -333,10 +366,10 @@ class TestThePage:
         confirm(visitor, token)
         first = visitor.get(link_url(token))
 
-        # session, link with plan and patient, audit entry, catalogue token; the check that
-        # no planned procedure is on hold: procedures, consultation with its three kinds of
-        # answers, catalogue version
-        with django_assert_num_queries(10):
+        # session, link with plan and patient, audit entry, catalogue token, the patient's
+        # questions; the check that no planned procedure is on hold: procedures,
+        # consultation with its three kinds of answers, catalogue version
+        with django_assert_num_queries(11):
             again = visitor.get(link_url(token))
 
         assert as_read(again) == as_read(first)
@@ -372,6 +405,23 @@ class TestLanguages:
         assert chinese_name in page
         assert "您的治疗方案" in page  # the interface, translated
         assert 'lang="zh-Hans"' in page
+
+    def test_a_step_timing_is_read_in_the_patients_language(
+            self, client_as, clinician, clinic, visitor):
+        patient = PatientFactory(clinic=clinic, full_name="Wei Zhang", date_of_birth=BIRTH,
+                                 preferred_language="zh-hans")
+        _plan, token = make_plan(client_as(clinician), clinician, patient, ("SILICONE_GEL", ""))
+        confirm(visitor, token)
+
+        before = before_section(visitor.get(link_url(token)))
+
+        healed = PreTreatmentRequirement.objects.get(treatment__code="SILICONE_GEL")
+        texts = dict(TextTranslation.objects.filter(
+            object_id=healed.pk, content_type__model="pretreatmentrequirement",
+            language="zh-hans").values_list("field", "text"))
+        assert texts["patient_timing"] in before
+        assert texts["timing"] not in before
+        assert healed.patient_timing not in before
 
     def test_the_switcher_changes_language_both_ways(self, shared, visitor):
         _plan, token = shared

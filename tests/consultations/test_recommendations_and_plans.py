@@ -118,8 +118,9 @@ class TestRecommendationPage:
         client.get(reverse("consultations:patient-list"))  # shows the "submitted" message
         first = client.get(recommendations_url(pregnant_with_scars))
 
-        # session, account with clinic, permissions, consultation, audit entry, catalogue token
-        with django_assert_max_num_queries(6):
+        # session, account with clinic, permissions, consultation, audit entry, catalogue
+        # token, the inbox counts in the top bar
+        with django_assert_max_num_queries(7):
             again = client.get(recommendations_url(pregnant_with_scars))
 
         assert as_read(again) == as_read(first)

@@ -274,6 +274,7 @@ class TestTranslations:
         for treatment in data["treatments"]:
             texts = chinese["treatments"][treatment["code"]]
             assert len(texts["timings"]) == len(treatment["requirements"])
+            assert len(texts["patient_timings"]) == len(treatment["requirements"])
             assert len(texts["aftercare"]) == len(treatment["aftercare"])
             assert texts["name"] and texts["patient_description"]
 
@@ -286,6 +287,41 @@ class TestTranslations:
         step = AftercareStep.objects.filter(treatment=co2).first()
         assert TextTranslation.objects.filter(content_type__model="aftercarestep",
                                               object_id=step.pk, field="patient_text").exists()
+
+    def test_a_step_keeps_both_timings_and_their_chinese(self, data):
+        (chinese,) = translation_files_read()
+        (row,) = [t for t in data["treatments"] if t["code"] == "ERYAG"]
+        (item,) = row["requirements"]
+        step = PreTreatmentRequirement.objects.get(treatment__code="ERYAG")
+
+        texts = dict(TextTranslation.objects.filter(
+            content_type__model="pretreatmentrequirement", object_id=step.pk,
+            language="zh-hans").values_list("field", "text"))
+
+        assert (step.timing, step.patient_timing) == (item["timing"], item["patient_timing"])
+        assert step.timing != step.patient_timing
+        assert texts == {"timing": chinese["treatments"]["ERYAG"]["timings"][0],
+                         "patient_timing": chinese["treatments"]["ERYAG"]["patient_timings"][0]}
+
+    def test_an_admins_patient_timing_survives_a_rerun_and_reset_restores_it(
+            self, data, catalogue_admin):
+        step = PreTreatmentRequirement.objects.get(treatment__code="ERYAG")
+        from_file = step.patient_timing
+        step.patient_timing = "Start your tablets the evening before."
+        catalogue_record_save(actor=catalogue_admin, instance=step,
+                              changes={"patient_timing": [from_file, step.patient_timing]},
+                              created=False)
+
+        report = catalogue_load()
+
+        step.refresh_from_db()
+        assert step.patient_timing == "Start your tablets the evening before."
+        assert report.skipped["pretreatmentrequirement"] == 1
+
+        catalogue_load(reset=True)
+
+        step.refresh_from_db()
+        assert step.patient_timing == from_file
 
 
 @pytest.mark.django_db
