@@ -33,9 +33,11 @@ def forbidden_in(text):
     """Everything a patient must not read, found in the text of a rendered page."""
     words = strip_tags(text)
     found = [match.group(0) for match in EVIDENCE_WORDS.finditer(words)]
-    codes = set(Treatment.objects.values_list("code", flat=True)) | set(
-        Condition.objects.values_list("code", flat=True)) | set(
-        DatedQuestion.objects.values_list("code", flat=True))
+    # Lower-case codes of one word (pregnancy, smoking) are also plain words.
+    codes = set(Treatment.objects.values_list("code", flat=True)) | {
+        code for code in [*Condition.objects.values_list("code", flat=True),
+                          *DatedQuestion.objects.values_list("code", flat=True)]
+        if "_" in code}
     # A code that is also the treatment's everyday name (PRP, IPL, HIFU) may be read.
     names = " ".join(Treatment.objects.values_list("name", flat=True))
     found += [code for code in codes if code not in names

@@ -39,6 +39,7 @@ from treatments.models import (
     TextTranslation,
     Treatment,
     TreatmentCategory,
+    TreatmentConsent,
 )
 from treatments.services import catalogue_record_save
 
@@ -46,7 +47,7 @@ CATALOGUE_MODELS = [
     Treatment, Indication, ConcernExclusion, ContraindicationRule, PreTreatmentRequirement,
     AftercareStep, Concern, Condition, Requirement, Mechanism, DepthLevel, TreatmentCategory,
     EvidenceBasis, EvidenceSource, ConflictPolicy, Disagreement, DatedQuestion, ConditionWindow,
-    TextTranslation, CoverageDecision, RequirementContraindication,
+    TextTranslation, CoverageDecision, RequirementContraindication, TreatmentConsent,
 ]
 
 
