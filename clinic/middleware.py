@@ -143,3 +143,30 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable: %s", type(exception).__name__)
             return database_unavailable()
         return None
+
+
+class ConsentHandoverMiddleware:
+    """While a clinician's screen is handed to a patient to sign a consent, it shows only
+    the consent page and the hand-back page: any other staff page leads back there."""
+
+    KEY = "consent-handover"
+    ALLOWED = {"consultations:plan-consent-sign", "consultations:plan-consent-handback",
+               "clinic:sign-out"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        handover = request.session.get(self.KEY) if hasattr(request, "session") else None
+        if handover and request.user.is_authenticated and not request.path.startswith(
+                (settings.STATIC_URL or "/static/", PATIENT_PAGES)):
+            try:
+                name = resolve(request.path_info).view_name
+            except Resolver404:
+                name = ""
+            if name not in self.ALLOWED:
+                if handover.get("signed"):
+                    return redirect("consultations:plan-consent-handback", pk=handover["plan"])
+                return redirect("consultations:plan-consent-sign", pk=handover["plan"],
+                                procedure_pk=handover["procedure"])
+        return self.get_response(request)

@@ -38,6 +38,7 @@ CATALOGUE_MODELS = [
     "texttranslation",
     "coveragedecision",
     "requirementcontraindication",
+    "treatmentconsent",
 ]
 
 ROLE_PERMISSIONS = {

@@ -383,3 +383,56 @@ class PlanQuestion(models.Model):
 
     class Meta:
         ordering = ["-asked_at", "-id"]
+
+
+class SignedConsent(models.Model):
+    """A patient's signed consent to one planned procedure: an immutable record of exactly
+    what they were shown (the text and its SHA-256), on which plan, procedure, consent
+    text version and catalogue state, their typed name and signature, and when, from where
+    and on which browser. A later change to the procedure, the plan or the consent text
+    makes it superseded (see consultations.consent); it is never edited."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="consents")
+    # Kept as it was even when the procedure is later removed from the plan: the record
+    # still says which one it was (no database constraint, nothing cascades into it).
+    procedure = models.ForeignKey(PlannedProcedure, on_delete=models.DO_NOTHING, null=True,
+                                  db_constraint=False, related_name="consents")
+    treatment = models.ForeignKey("treatments.Treatment", on_delete=models.PROTECT,
+                                  related_name="+")
+    consent_version = models.PositiveIntegerField(_("consent text version"))
+    procedure_fingerprint = models.CharField(max_length=64, help_text=_(
+        "What was planned when it was signed: a change to the procedure or the plan's sharing "
+        "gives another fingerprint."))
+    catalogue_version = models.PositiveIntegerField(_("catalogue state"))
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("text shown"))
+    text_sha256 = models.CharField(_("SHA-256 of the text shown"), max_length=64)
+    typed_name = models.CharField(_("typed name"), max_length=200)
+    signature = models.TextField(_("drawn signature"), blank=True,
+                                 help_text=_("A PNG image as a data URL; empty when the patient "
+                                             "signed with their typed name only."))
+    signed_at = models.DateTimeField(_("signed at"))
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    in_clinic = models.BooleanField(_("signed in the clinic"), default=False)
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", help_text=_("The clinician who handed their screen to the patient."))
+    seen_at = models.DateTimeField(null=True, blank=True, help_text=_(
+        "When a clinician saw it in the inbox: the one thing that may be set later."))
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        verbose_name = _("signed consent")
+        verbose_name_plural = _("signed consents")
+
+    def __str__(self):
+        return f"{_('Consent')} #{self.pk}: {self.typed_name}, {self.signed_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A signed consent is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A signed consent is never deleted.")

@@ -21,7 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit import audit
 from clinic.models import AuditEvent
-from consultations.models import TreatmentPlan
+from consultations.consent import (
+    MAX_SIGNATURE_BYTES,
+    ConsentError,
+    consent_document,
+    consent_sign,
+    consent_states,
+)
+from consultations.models import SignedConsent, TreatmentPlan
 from consultations.patient_plan import first_name, patient_plan_body, patient_plan_page
 from consultations.plan_services import (
     DateOfBirthCheck,
@@ -33,6 +40,7 @@ from consultations.plan_services import (
     token_hash,
 )
 from consultations.selectors import plan_for_link, procedures_prefetched
+from treatments.translations import translator
 
 # Each language named in itself, as language switchers do.
 LANGUAGES = dict(settings.LANGUAGES)
@@ -146,6 +154,17 @@ def procedures_on_hold(plan):
     return frozenset(plan_recheck(plan=plan))
 
 
+def consent_rows(plan, on_hold):
+    """Each planned procedure with a consent text, and where its consent stands."""
+    procedures = list(plan.procedures.all())
+    states = consent_states(plan, procedures)
+    translate = translator(translation.get_language(), [p.treatment for p in procedures])
+    return [{"procedure": procedure, "name": translate(procedure.treatment, "name"),
+             "state": states[procedure.pk][0], "signed": states[procedure.pk][1],
+             "on_hold": procedure.pk in on_hold}
+            for procedure in procedures if states[procedure.pk][0] != "none"]
+
+
 def plan_page_response(request, link, token, question_form, message=None):
     plan = link.plan
     patient = plan.consultation.patient
@@ -155,6 +174,7 @@ def plan_page_response(request, link, token, question_form, message=None):
         "body": patient_plan_body(plan, translation.get_language(), on_hold),
         "under_review": bool(on_hold),
         "questions": plan.questions.order_by("asked_at", "id")[:50],
+        "consents": consent_rows(plan, on_hold),
         "token": token, "question_form": question_form, "message": message,
         "languages": LANGUAGES, "language": translation.get_language(),
     })
@@ -235,3 +255,95 @@ def plan_pdf(request, link, token):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="treatment-plan.pdf"'
     return response
+
+
+# -- Consent ---------------------------------------------------------------------------------
+
+def consent_form(request, *, plan, procedure, language, actor_label="", handed_over_by=None,
+                 extra=None):
+    """The consent page for one planned procedure, and its signing: (response, signed).
+    Shared by the patient's own link and the clinician's hand-over on a clinic screen."""
+    document = consent_document(procedure, language)
+    if document is None:
+        return render(request, "patients/link_unavailable.html", {"state": "closed", **(
+            extra or {})}, status=404), None
+    values, errors, form_error = {}, {}, None
+    if request.method == "POST":
+        values = {"typed_name": request.POST.get("typed_name", "")[:200],
+                  "agreed": request.POST.get("agreed") == "on",
+                  "typed_only": request.POST.get("typed_only") == "on",
+                  "signature": request.POST.get("signature", "")[:MAX_SIGNATURE_BYTES]}
+        try:
+            signed = consent_sign(
+                request=request, plan=plan, procedure=procedure, language=language,
+                typed_name=values["typed_name"], agreed=values["agreed"],
+                signature=values["signature"], typed_only=values["typed_only"],
+                shown_sha256=request.POST.get("shown", ""), handed_over_by=handed_over_by,
+                actor_label=actor_label)
+        except ConsentError as error:
+            if error.field:
+                errors[error.field] = error.message
+            else:
+                form_error = error.message
+            document = consent_document(procedure, language)  # read again if it changed
+        else:
+            return None, signed
+    return render(request, "patients/consent.html", {
+        "clinic": plan.consultation.patient.clinic, "document": document,
+        "treatment_name": document["text"].split("\n", 1)[0], "values": values,
+        "errors": errors, "form_error": form_error or (
+            _("Please correct the answers marked below.") if errors else None),
+        **(extra or {})}), None
+
+
+@patient_page
+@require_http_methods(["GET", "POST"])
+@with_link
+def consent_page(request, link, token, procedure_pk):
+    if not visit_is_confirmed(request, link):
+        return redirect("patients:plan", token=token)
+    plan = link.plan
+    procedure = plan.procedures.select_related("treatment").filter(pk=procedure_pk).first()
+    if procedure is None:
+        return unavailable(request, "unknown", 404)
+    response, signed = consent_form(
+        request, plan=plan, procedure=procedure, language=translation.get_language(),
+        actor_label=f"patient link #{link.pk}",
+        extra={"token": token, "languages": LANGUAGES, "language": translation.get_language(),
+               "back_url": reverse("patients:plan", kwargs={"token": token})})
+    if signed is None:
+        return response
+    request.session["patient-message"] = _("Thank you: your consent has been recorded. You "
+                                           "can download a copy below.")
+    return redirect(reverse("patients:plan", kwargs={"token": token}) + "#consents")
+
+
+def consent_pdf_response(request, consent):
+    html = render_to_string("patients/consent_pdf.html", {
+        "consent": consent, "clinic": consent.plan.consultation.patient.clinic},
+        request=request)
+    try:
+        from weasyprint import CSS, HTML
+    except (ImportError, OSError):
+        return render(request, "patients/pdf_unavailable.html", {}, status=503)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
+        stylesheets=[CSS(filename=finders.find("css/plan-print.css"))])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}.pdf"'
+    return response
+
+
+@patient_page
+@require_http_methods(["GET"])
+@with_link
+def consent_pdf(request, link, token, consent_pk):
+    if not visit_is_confirmed(request, link):
+        return redirect("patients:plan", token=token)
+    consent = (SignedConsent.objects.filter(plan=link.plan, pk=consent_pk)
+               .select_related("plan__consultation__patient__clinic").first())
+    if consent is None:
+        return unavailable(request, "unknown", 404)
+    audit("consent_pdf", link.plan, patient=link.plan.consultation.patient,
+          actor_label=f"patient link #{link.pk}")
+    with translation.override(consent.language):
+        return consent_pdf_response(request, consent)

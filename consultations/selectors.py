@@ -24,6 +24,7 @@ from consultations.models import (
     PlannedProcedure,
     PlanQuestion,
     PlanShareLink,
+    SignedConsent,
     TreatmentPlan,
     course_dates,
 )
@@ -245,7 +246,8 @@ def _clinic_plans(user):
 
 def inbox(*, user, limit=20):
     """What waits for the clinic's answer, oldest first: patients' questions, acceptances
-    nobody has seen, plans that need review."""
+    and consents signed from the patient's link that nobody has seen, plans that need
+    review."""
     return {
         "questions": (PlanQuestion.objects.filter(plan__in=_clinic_plans(user),
                                                   answered_at__isnull=True)
@@ -257,6 +259,10 @@ def inbox(*, user, limit=20):
                         .select_related("consultation__patient")
                         .order_by("accepted_at", "id")[:limit]),
         "reviews": plans_needing_review(user=user, limit=limit),
+        "consents": (SignedConsent.objects.filter(plan__in=_clinic_plans(user),
+                                                  seen_at__isnull=True, in_clinic=False)
+                     .select_related("plan__consultation__patient", "treatment")
+                     .order_by("signed_at", "id")[:limit]),
     }
 
 
@@ -265,7 +271,10 @@ def inbox_counts(*, user):
     if not user.has_perm("consultations.view_treatmentplan"):
         return {}
     return _clinic_plans(user).aggregate(
-        questions=Count("questions", filter=Q(questions__answered_at__isnull=True)),
+        questions=Count("questions", distinct=True,
+                        filter=Q(questions__answered_at__isnull=True)),
+        consents=Count("consents", distinct=True, filter=Q(
+            consents__seen_at__isnull=True, consents__in_clinic=False)),
         acceptances=Count("id", distinct=True, filter=Q(
             status=TreatmentPlan.Status.ACCEPTED, accepted_by__isnull=True,
             acceptance_seen_at__isnull=True)),

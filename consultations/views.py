@@ -13,8 +13,11 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from clinic.audit import audit
 from clinic.middleware import PENDING_INTAKE
+from clinic.models import AuditEvent
 from consultations import selectors
+from consultations.consent import consent_seen, consent_states
 from consultations.forms import (
     IntakeForm,
     PatientForm,
@@ -24,6 +27,7 @@ from consultations.forms import (
 )
 from consultations.models import Patient, TreatmentPlan
 from consultations.patient_plan import patient_plan_body
+from consultations.patient_views import consent_form, consent_pdf_response
 from consultations.plan_services import (
     LIVE_STATES,
     PlanReviewError,
@@ -332,6 +336,7 @@ class PlanDetailView(PermissionRequiredMixin, TemplateView):
             later=[r for r in recommendation.excluded
                    if r.suitable_from and not r.referral and r.code not in planned],
             moves=plan_move_buttons(plan),
+            consents=consent_states(plan, list(plan.procedures.all())),
             status_changes=plan.status_changes.select_related("changed_by")[:20],
             new_link=self.request.session.pop(f"new-plan-link-{plan.pk}", None),
             links=plan.links.select_related("created_by").order_by("-created_at")[:10],
@@ -546,6 +551,109 @@ class PlanAcceptanceSeenView(PermissionRequiredMixin, View):
     def post(self, request, pk):
         plan = selectors.plan_get(user=request.user, pk=pk)
         plan_acceptance_acknowledge(user=request.user, plan=plan)
+        return redirect(reverse("clinic:home") + "#inbox")
+
+
+HANDOVER = "consent-handover"
+
+
+class PlanConsentHandoverView(PermissionRequiredMixin, TemplateView):
+    """In-clinic consent: the clinician hands their screen to the patient. Until it is
+    handed back (with the clinician's password), the screen shows only the consent page."""
+
+    permission_required = "consultations.change_treatmentplan"
+    template_name = "consultations/consent_handover.html"
+
+    def get_context_data(self, **kwargs):
+        plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        procedure = get_object_or_404(plan.procedures.all(), pk=self.kwargs["procedure_pk"])
+        return super().get_context_data(plan=plan, procedure=procedure,
+                                        patient=plan.consultation.patient, **kwargs)
+
+    def post(self, request, pk, procedure_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        procedure = get_object_or_404(plan.procedures.all(), pk=procedure_pk)
+        request.session[HANDOVER] = {"plan": plan.pk, "procedure": procedure.pk,
+                                     "signed": None}
+        return redirect("consultations:plan-consent-sign", pk=plan.pk, procedure_pk=procedure.pk)
+
+
+class PlanConsentSignView(PermissionRequiredMixin, View):
+    """The consent page on the clinic's screen, in the patient's language, without staff
+    navigation, reached only through the hand-over."""
+
+    permission_required = "consultations.change_treatmentplan"
+
+    def get(self, request, pk, procedure_pk):
+        return self.page(request, pk, procedure_pk)
+
+    def post(self, request, pk, procedure_pk):
+        return self.page(request, pk, procedure_pk)
+
+    def page(self, request, pk, procedure_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        procedure = get_object_or_404(plan.procedures.select_related("treatment"),
+                                      pk=procedure_pk)
+        if (request.session.get(HANDOVER) or {}).get("procedure") != procedure.pk:
+            # Only through the hand-over step, which hides the staff pages.
+            return redirect("consultations:plan-consent", pk=pk, procedure_pk=procedure_pk)
+        patient = plan.consultation.patient
+        language = patient.clinic.page_language(patient.preferred_language)
+        with translation.override(language):
+            response, signed = consent_form(
+                request, plan=plan, procedure=procedure, language=language,
+                handed_over_by=request.user, extra={"handover": True})
+        if signed is None:
+            return response
+        request.session[HANDOVER] = {**request.session[HANDOVER], "signed": signed.pk}
+        return redirect("consultations:plan-consent-handback", pk=plan.pk)
+
+
+class ConsentHandbackView(PermissionRequiredMixin, TemplateView):
+    """After signing on the clinic's screen: the clinician takes it back with their
+    password, and the staff pages return."""
+
+    permission_required = "consultations.change_treatmentplan"
+    template_name = "consultations/consent_handback.html"
+
+    def get_context_data(self, **kwargs):
+        plan = selectors.plan_get(user=self.request.user, pk=self.kwargs["pk"])
+        handover = self.request.session.get(HANDOVER) or {}
+        return super().get_context_data(handover=handover,
+                                        clinic=plan.consultation.patient.clinic, **kwargs)
+
+    def post(self, request, pk):
+        selectors.plan_get(user=request.user, pk=pk)
+        if not request.user.check_password(request.POST.get("password", "")):
+            audit("handback", object_type="treatmentplan", object_id=pk,
+                  outcome=AuditEvent.Outcome.DENIED)
+            return self.render_to_response(self.get_context_data(
+                error=_("That is not your password. Only the clinician who handed the screen "
+                        "over can take it back.")))
+        request.session.pop(HANDOVER, None)
+        messages.success(request, _("Welcome back: the patient's consent is recorded."))
+        return redirect("consultations:plan-detail", pk=pk)
+
+
+class PlanConsentPdfView(PermissionRequiredMixin, View):
+    permission_required = "consultations.view_treatmentplan"
+
+    def get(self, request, pk, consent_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        consent = get_object_or_404(plan.consents.select_related(
+            "plan__consultation__patient__clinic"), pk=consent_pk)
+        audit("consent_pdf", plan, patient=plan.consultation.patient)
+        with translation.override(consent.language):
+            return consent_pdf_response(request, consent)
+
+
+class ConsentSeenView(PermissionRequiredMixin, View):
+    permission_required = "consultations.change_treatmentplan"
+
+    def post(self, request, pk, consent_pk):
+        plan = selectors.plan_get(user=request.user, pk=pk)
+        consent_seen(user=request.user, consent=get_object_or_404(plan.consents.all(),
+                                                                  pk=consent_pk))
         return redirect(reverse("clinic:home") + "#inbox")
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
-from consultations.models import Consultation
+from consultations.models import Consultation, SignedConsent
 from tests.consultations.intake_data import complete_intake
 from tests.factories import PASSWORD, ClinicFactory, PatientFactory, UserFactory
 from treatments.models import Treatment
@@ -108,6 +108,37 @@ def test_a_clinician_plans_and_the_patient_reads_it(catalogue, live_server, new_
     assert "Can I wear make-up" not in page.locator("#inbox").inner_text()
     patient.reload()
     assert "Yes, mineral make-up from day two." in patient.content()
+
+    # She signs her consent to the peel with the mouse...
+    consents = patient.locator("#consents")
+    consents.locator("li", has_text="peel").locator("text=Read and sign").click()
+    patient.wait_for_selector("text=Please read this carefully")
+    patient.fill("#typed-name", "Lena Park")
+    patient.locator("#signature-canvas").scroll_into_view_if_needed()
+    box = patient.locator("#signature-canvas").bounding_box()
+    patient.mouse.move(box["x"] + 20, box["y"] + 40)
+    patient.mouse.down()
+    for step in range(1, 12):
+        patient.mouse.move(box["x"] + 20 + step * 15, box["y"] + 40 + (step % 3) * 12)
+    patient.mouse.up()
+    assert patient.locator("#signature").input_value().startswith("data:image/png;base64,")
+    patient.check("#agreed")
+    patient.click("text=Sign my consent")
+    patient.wait_for_selector("text=your consent has been recorded")
+    # ...and to the gel with the keyboard alone, with her typed name as her signature.
+    patient.locator("#consents li", has_text="ilicone").locator("text=Read and sign").click()
+    patient.wait_for_selector("text=Please read this carefully")
+    patient.focus("#typed-name")
+    patient.keyboard.type("Lena Park")
+    patient.focus("#typed-only")
+    patient.keyboard.press("Space")
+    patient.focus("#agreed")
+    patient.keyboard.press("Space")
+    patient.keyboard.press("Enter")
+    patient.wait_for_selector("text=your consent has been recorded")
+    assert patient.locator("#consents").inner_text().count("signed on") == 2
+    signed = SignedConsent.objects.order_by("id")
+    assert [bool(c.signature) for c in signed] == [True, False]
 
 
 def test_a_new_rule_changes_the_clinicians_recommendation(catalogue, live_server, new_page):

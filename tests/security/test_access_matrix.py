@@ -25,6 +25,7 @@ from consultations.models import (
     PlannedProcedure,
     PlanQuestion,
     PlanShareLink,
+    SignedConsent,
 )
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from tests.consultations.intake_data import complete_intake
@@ -82,6 +83,11 @@ ACCESS = {
     "consultations:plan-procedure-edit": CLINIC_PAGE,
     "consultations:plan-preview": CLINIC_PAGE,
     "consultations:plan-question-answer": CLINIC_PAGE,
+    "consultations:plan-consent": CLINIC_PAGE,
+    "consultations:plan-consent-sign": CLINIC_PAGE,
+    "consultations:plan-consent-handback": CLINIC_PAGE,
+    "consultations:plan-consent-pdf": CLINIC_PAGE,
+    "consultations:plan-consent-seen": CLINIC_PAGE,
     "consultations:plan-acceptance-seen": CLINIC_PAGE,
     "consultations:plan-procedure-remove": CLINIC_PAGE,
     "consultations:plan-status": CLINIC_PAGE,
@@ -92,6 +98,8 @@ ACCESS = {
     "patients:accept": PATIENT_PAGE,
     "patients:question": PATIENT_PAGE,
     "patients:pdf": PATIENT_PAGE,
+    "patients:consent": PATIENT_PAGE,
+    "patients:consent-pdf": PATIENT_PAGE,
     # The admin (first matching entry wins): catalogue admins keep the catalogue; only
     # superusers see staff accounts, clinics, sign-in records and the audit trail.
     "admin:login": admin_access("ok", "ok"),
@@ -106,6 +114,8 @@ ACCESS = {
     "admin:treatments_cataloguechange_add": admin_access("forbidden", "forbidden"),
     "admin:treatments_cataloguechange_delete": admin_access("forbidden", "forbidden"),
     "admin:clinic_auditevent_add": admin_access("forbidden", "forbidden"),
+    "admin:consultations_signedconsent_add": admin_access("forbidden", "forbidden"),
+    "admin:consultations_signedconsent_delete": admin_access("forbidden", "forbidden"),
     "admin:clinic_auditevent_delete": admin_access("forbidden", "forbidden"),
     "admin:axes_*_add": admin_access("forbidden", "forbidden"),
     "admin:treatments_*": admin_access("ok", "ok"),
@@ -119,7 +129,8 @@ SESSION_ENDERS = ["admin:logout", "clinic:sign-out"]
 POST_ONLY = {"clinic:sign-out", "consultations:plan-create", "consultations:plan-procedure-remove",
              "consultations:plan-status", "consultations:plan-share",
              "consultations:plan-link-revoke", "consultations:plan-question-answer",
-             "consultations:plan-acceptance-seen", "patients:accept", "patients:question",
+             "consultations:plan-acceptance-seen", "consultations:plan-consent-seen",
+             "patients:accept", "patients:question",
              "admin:logout"}
 
 
@@ -185,7 +196,13 @@ def world(clinic, other_clinic):
             "link": PlanShareLink.objects.filter(plan=plan, revoked_at__isnull=True,
                                                  expires_at__gt=timezone.now()).get(),
             "tokens": tokens,
-            "question": PlanQuestion.objects.create(plan=plan, message="How long is the redness?")}
+            "question": PlanQuestion.objects.create(plan=plan, message="How long is the redness?"),
+            "consent": SignedConsent.objects.create(
+                plan=plan, procedure=PlannedProcedure.objects.get(plan=plan),
+                treatment=Treatment.objects.get(code="SILICONE_GEL"), consent_version=1,
+                procedure_fingerprint="0" * 64, catalogue_version=1, language="en",
+                text="Consent text", text_sha256="0" * 64, typed_name="A Patient",
+                signed_at=timezone.now())}
 
 
 def visitor_for(role, world):
@@ -207,6 +224,7 @@ def url_for(name, pattern, role, world):
         "procedure_pk": world["procedure"].pk,
         "link_pk": world["link"].pk,
         "question_pk": world["question"].pk,
+        "consent_pk": world["consent"].pk,
         "patient_pk": world["patient"].pk,
         "token": world["tokens"].get(role) or world["tokens"]["link_valid"]
         if role != "anonymous" else "x" * 43,

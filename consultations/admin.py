@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from clinic.admin_site import HistoryAdmin
+from consultations.models import SignedConsent
+
+
+@admin.register(SignedConsent)
+class SignedConsentAdmin(HistoryAdmin):
+    """Signed consents: browse, never add, change or delete (the database refuses too)."""
+
+    list_display = ["signed_at", "typed_name", "treatment", "plan", "consent_version",
+                    "in_clinic", "language"]
+    list_filter = ["in_clinic", "language", "treatment"]
+    search_fields = ["typed_name", "=plan__id", "text_sha256"]
+    date_hierarchy = "signed_at"
+    list_select_related = ["treatment", "plan"]
