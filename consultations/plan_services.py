@@ -335,7 +335,7 @@ def plan_recheck(*, plan, checks=None):
 
 def plans_recheck(plans=None):
     """Re-check every live plan (or those given): after a catalogue change, and each day
-    for the windows that open or lapse with the date. Returns how many need review."""
+    for what changes with the date. Returns how many need review."""
     if plans is None:
         plans = (TreatmentPlan.objects.filter(status__in=LIVE_STATES)
                  .select_related("consultation__patient")

@@ -683,12 +683,12 @@ def _phototype_list(value):
 
 
 @transaction.atomic
-def catalogue_load(*, data=None, translations=None, reset=False):
-    """Load the shipped catalogue (or `data` in the same shape) and report what changed."""
-    consents = ()
+def catalogue_load(*, data=None, translations=None, consents=None, reset=False):
+    """Load the shipped catalogue (or `data` in the same shape, with its translations and
+    consent texts) and report what changed."""
     if data is None:
         data, translations, consents = (catalogue_file_read(), translation_files_read(),
                                         consent_file_read())
-    loader = CatalogueLoader(data, translations=translations or (), consents=consents,
+    loader = CatalogueLoader(data, translations=translations or (), consents=consents or (),
                              reset=reset)
     return loader.load()

@@ -331,7 +331,18 @@ class TestCommand:
         out = StringIO()
         call_command("load_catalogue", stdout=out)
         assert "treatment: 0 created, 0 updated, 27 unchanged, 0 skipped" in out.getvalue()
+        assert "treatmentconsent: 0 created, 0 updated, 27 unchanged, 0 skipped" in (
+            out.getvalue())
         assert "Catalogue loaded: 0 created, 0 updated" in out.getvalue()
+
+    def test_loads_the_consent_texts_into_an_empty_catalogue(self):
+        from treatments.models import TreatmentConsent
+
+        TreatmentConsent.objects.all().delete()
+
+        call_command("load_catalogue", stdout=StringIO())
+
+        assert TreatmentConsent.objects.count() == 27
 
     def test_a_missing_file_is_a_clear_error(self, tmp_path):
         with pytest.raises(CommandError, match="Catalogue not loaded"):

@@ -5,6 +5,7 @@ from treatments.loading import (
     CatalogueFileError,
     catalogue_file_read,
     catalogue_load,
+    consent_file_read,
     translation_files_read,
 )
 
@@ -12,7 +13,7 @@ from treatments.loading import (
 class Command(BaseCommand):
     help = (
         "Load the shipped treatments catalogue (treatments, concerns, conditions, rules, "
-        "requirements, aftercare, sources). Safe to run again: unchanged records are left "
+        "requirements, aftercare, sources, consent texts). Safe to run again: unchanged records are left "
         "alone and records edited by an admin are skipped unless --reset is given."
     )
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         try:
             report = catalogue_load(data=catalogue_file_read(options["file"]),
                                     translations=translation_files_read(),
+                                    consents=consent_file_read(),
                                     reset=options["reset"])
         except (OSError, CatalogueFileError) as error:
             raise CommandError(f"Catalogue not loaded: {error}") from error
