@@ -81,4 +81,5 @@ def intake_from_consultation(consultation, as_of=None):
         dated_answers=tuple((a.question.code, a.answer, a.date)
                             for a in consultation.dated_answers.all()),
         as_of=as_of or consultation.consultation_date,
+        date_of_birth=consultation.patient.date_of_birth,
     )

@@ -75,6 +75,7 @@ class Intake:
     unsure_conditions: frozenset = frozenset()  # answered "unsure" (pregnancy has its own)
     dated_answers: tuple = ()  # ((question code, "date" | "ongoing" | "never", date), ...)
     as_of: date | None = None  # the day the treatment would be given
+    date_of_birth: date | None = None  # when known, the age conditions follow from it
 
 
 @dataclass(frozen=True)
@@ -355,6 +356,42 @@ def dated_conditions(intake, catalogue, windows=None):
     return present
 
 
+# -- Age on the day of treatment -------------------------------------------------------------
+
+# Conditions the date of birth decides on the day of treatment, whatever was answered:
+# (condition code, the age from which it applies, the age from which it no longer does).
+AGE_CONDITIONS = (("age_under_18", None, 18), ("age_under_21", None, 21),
+                  ("age_over_65", 65, None))
+
+
+def birthday(born, years):
+    """The day someone born on `born` turns `years` old (29 February: 1 March in the other
+    years, the later reading)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+def age_conditions(intake, catalogue):
+    """The age conditions that hold on the day of treatment, each with the first day it no
+    longer holds (None: it never lapses): a patient planned for next spring may have turned
+    18, or 65, by then."""
+    born, on = intake.date_of_birth, intake.as_of
+    if born is None or on is None:
+        return {}
+    present = {}
+    for code, from_age, below_age in AGE_CONDITIONS:
+        if code not in catalogue.conditions:
+            continue
+        if from_age is not None and on < birthday(born, from_age):
+            continue
+        if below_age is not None and on >= birthday(born, below_age):
+            continue
+        present[code] = birthday(born, below_age) if below_age is not None else None
+    return present
+
+
 def expand_implications(conditions, catalogue):
     """Add every condition implied by one present, until nothing changes
     (an active cold sore implies a history of cold sores)."""
@@ -385,6 +422,10 @@ def normalise(intake, catalogue, windows=None):
     until = {code: lapses for code, lapses in dated.items()
              if lapses is not None and code not in conditions}
     conditions |= set(dated)
+    aged = age_conditions(intake, catalogue)
+    until |= {code: lapses for code, lapses in aged.items()
+              if lapses is not None and code not in conditions}
+    conditions |= set(aged)
 
     def note(code, message):
         policy = catalogue.policy(code)

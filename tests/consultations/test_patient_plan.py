@@ -367,9 +367,10 @@ class TestThePage:
         first = visitor.get(link_url(token))
 
         # session, link with plan and patient, audit entry, catalogue token, the patient's
-        # questions; the check that no planned procedure is on hold: procedures,
-        # consultation with its three kinds of answers, catalogue version
-        with django_assert_num_queries(11):
+        # questions, consent texts' versions and signed consents; the check that no planned
+        # procedure is on hold: procedures, consultation with its three kinds of answers,
+        # catalogue version
+        with django_assert_num_queries(13):
             again = visitor.get(link_url(token))
 
         assert as_read(again) == as_read(first)

@@ -46,11 +46,11 @@ def patient(clinic):
     return PatientFactory(clinic=clinic, full_name="Lena Fischer", date_of_birth=BIRTH)
 
 
-def plan_in(state, clinician, consultation):
+def plan_in(state, clinician, consultation, first_date=datetime.date(2027, 2, 1)):
     """A plan holding microneedling (nothing to justify), moved to `state`; its link."""
     plan = plan_create(user=clinician, consultation=consultation)
     plan_procedure_add(user=clinician, plan=plan, treatment=Treatment.objects.get(code=NEEDLING),
-                       first_date=datetime.date(2027, 2, 1))
+                       first_date=first_date)
     token = None
     if state in ("shared", "accepted"):
         _link, token = plan_share(user=clinician, plan=plan, link_url=link_url)
@@ -101,6 +101,34 @@ class TestANewFlagInEveryState:
 
         with django_capture_on_commit_callbacks(execute=True):
             add_rule_on_epilepsy(catalogue_admin)
+
+        plan.refresh_from_db()
+        assert plan.needs_review_since is not None
+
+    def test_a_date_reached_marks_the_plan_by_the_daily_check(
+            self, state, client_as, clinician, catalogue_admin, clinic, monkeypatch,
+            django_capture_on_commit_callbacks):
+        """Turning 65 before an undated session brings the rule an admin wrote for it."""
+        patient = PatientFactory(clinic=clinic, date_of_birth=datetime.date(1962, 1, 15))
+        consultation = intake_submitted(client_as(clinician), patient)
+        plan, _token = plan_in(state, clinician, consultation, first_date=None)  # undated
+        treatment = Treatment.objects.get(code=NEEDLING)
+        ContraindicationRule.objects.filter(treatment=treatment,
+                                            condition__code="age_over_65").delete()
+        CoverageDecision.objects.filter(treatment=treatment,
+                                        condition__code="age_over_65").delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            catalogue_record_save(actor=catalogue_admin, created=True, changes={},
+                                  instance=ContraindicationRule(
+                treatment=treatment, condition=Condition.objects.get(code="age_over_65"),
+                severity="relative", rationale="Thinner skin heals more slowly.",
+                confidence="low", basis=EvidenceBasis.objects.get(code="principle")))
+        plan.refresh_from_db()
+        assert plan.needs_review_since is None  # 64 today: nothing new yet
+
+        monkeypatch.setattr("django.utils.timezone.localdate",
+                            lambda *args: datetime.date(2027, 2, 1))
+        plans_recheck()
 
         plan.refresh_from_db()
         assert plan.needs_review_since is not None

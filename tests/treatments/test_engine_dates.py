@@ -15,6 +15,7 @@ from treatments.engine import (
     TreatmentFacts,
     assess,
     check_course,
+    normalise,
     recommend,
 )
 
@@ -200,3 +201,49 @@ def test_one_treatment_assessed_alone_reads_its_own_rule_windows():
     assert assess(tanned, snapshot, "FACIAL") == ranked["FACIAL"]
     assert not ranked["FACIAL"].excluded  # a month ago: past the facial's two weeks
     assert ranked["LASER"].excluded  # still inside the six-week default
+
+
+class TestAgeOnTheDayOfTreatment:
+    """The date of birth decides the age conditions on the day of treatment itself."""
+
+    AGES = {code: ConditionFacts(code, "status") for code in
+            ("age_under_18", "age_under_21", "age_over_65")}
+
+    def conditions(self, born, on, **intake):
+        snapshot = replace(catalogue(), conditions={**CONDITIONS, **self.AGES})
+        normalised = normalise(Intake(date_of_birth=born, as_of=on, **intake), snapshot)
+        return normalised.conditions & set(self.AGES), normalised.until
+
+    def test_under_18_until_the_18th_birthday_which_is_when_it_lapses(self):
+        born = datetime.date(2009, 5, 20)
+
+        before, until = self.conditions(born, datetime.date(2027, 5, 19))
+        on_the_day, _until = self.conditions(born, datetime.date(2027, 5, 20))
+
+        assert before == {"age_under_18", "age_under_21"}
+        assert until["age_under_18"] == datetime.date(2027, 5, 20)
+        assert on_the_day == {"age_under_21"}
+
+    def test_65_and_over_from_the_65th_birthday_and_for_good(self):
+        born = datetime.date(1962, 1, 15)
+
+        assert self.conditions(born, datetime.date(2027, 1, 14))[0] == set()
+        present, until = self.conditions(born, datetime.date(2027, 1, 15))
+        assert present == {"age_over_65"} and "age_over_65" not in until
+
+    def test_a_leap_day_birthday_counts_from_the_first_of_march(self):
+        born = datetime.date(2008, 2, 29)
+
+        assert "age_under_18" in self.conditions(born, datetime.date(2026, 2, 28))[0]
+        assert "age_under_18" not in self.conditions(born, datetime.date(2026, 3, 1))[0]
+
+    def test_without_a_date_of_birth_only_the_answers_count(self):
+        present, _until = self.conditions(None, DAY, conditions=frozenset({"age_under_21"}))
+
+        assert present == {"age_under_21"}
+
+    def test_an_age_answered_outright_has_no_end(self):
+        _present, until = self.conditions(datetime.date(2010, 1, 1), DAY,
+                                          conditions=frozenset({"age_under_18"}))
+
+        assert "age_under_18" not in until
