@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from crispy_forms.helper import FormHelper
@@ -22,6 +23,10 @@ ACNE_SCARS = "acne_scars"
 # The engine's ACNE_SCAR_SUBTYPES, with their labels.
 SCAR_SUBTYPES = [("rolling", _("Rolling")), ("boxcar", _("Boxcar")), ("icepick", _("Ice-pick"))]
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-.]{6,40}$")
+# Dates a clinic can mean: no consultation before 1900, no session planned more than ten
+# years after its consultation (dates beyond the calendar's ends cannot be worked with).
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+PLANNING_HORIZON = datetime.timedelta(days=3653)
 
 
 class DateInput(forms.DateInput):
@@ -96,6 +101,7 @@ class IntakeForm(forms.Form):
         "date_in_future": _("This date is after the consultation date."),
         "date_before_birth": _("This date is before the patient's date of birth."),
         "consultation_in_future": _("The consultation date cannot be in the future."),
+        "consultation_too_early": _("The consultation date cannot be before 1900."),
         "subtypes_without_scars": _("Scar types apply only when acne scars are a concern."),
         "no_concern": _("Choose at least one concern, with its severity, before submitting."),
         "review_needed": _("Confirm that you reviewed the medical history with the patient."),
@@ -198,6 +204,9 @@ class IntakeForm(forms.Form):
         if when > timezone.localdate():
             raise forms.ValidationError(self.error_messages["consultation_in_future"],
                                         code="consultation_in_future")
+        if when < EARLIEST_DATE:
+            raise forms.ValidationError(self.error_messages["consultation_too_early"],
+                                        code="consultation_too_early")
         return when
 
     def clean(self):
@@ -313,6 +322,7 @@ class PlannedProcedureForm(forms.Form):
 
     error_messages = {
         "date_in_past": _("The first date cannot be before the consultation."),
+        "date_too_far": _("Plan the first date within ten years of the consultation."),
         "interval_needed": _("Give the weeks between sessions when there is more than one."),
     }
 
@@ -342,6 +352,8 @@ class PlannedProcedureForm(forms.Form):
         first = self.cleaned_data.get("first_date")
         if first and first < self.consultation.consultation_date:
             raise forms.ValidationError(self.error_messages["date_in_past"], code="date_in_past")
+        if first and first > self.consultation.consultation_date + PLANNING_HORIZON:
+            raise forms.ValidationError(self.error_messages["date_too_far"], code="date_too_far")
         return first
 
     def clean(self):

@@ -132,6 +132,7 @@ class TestValidation:
         ({"dated_last_tan": "date", "dated_last_tan_date": "yesterday"},
          "dated_last_tan_date", "Enter a valid date"),
         ({"consultation_date": "2099-01-01"}, "consultation_date", "cannot be in the future"),
+        ({"consultation_date": "0001-01-05"}, "consultation_date", "cannot be before 1900"),
         ({"acne_scar_subtypes": ["rolling"], "concern_acne_scars": "",
           "concern_melasma": "mild"}, "acne_scar_subtypes", "only when acne scars"),
         ({"concern_acne_scars": "extreme"}, "concern_acne_scars", "Select a valid choice"),

@@ -325,3 +325,15 @@ class TestTheMinimumIntervalBetweenSessions:
             plan_procedure_add(user=clinician, plan=toxin_plan,
                                treatment=Treatment.objects.get(code="BOTOX"), sessions=3,
                                interval_weeks=4)
+
+
+def test_a_first_date_beyond_ten_years_is_refused_beside_the_field(client_as, clinician, plan):
+    url = reverse("consultations:plan-procedure-add", args=[plan.pk])
+
+    response = client_as(clinician).post(url, {"treatment": NEEDLING, "sessions": "24",
+                                               "interval_weeks": "104",
+                                               "first_date": "9999-12-31"})
+
+    assert response.status_code == 200
+    assert "within ten years" in " ".join(response.context["form"].errors["first_date"])
+    assert not PlannedProcedure.objects.exists()
