@@ -289,8 +289,9 @@ class PlannedProcedure(models.Model):
     interval_weeks = models.PositiveSmallIntegerField(_("weeks between sessions"), null=True,
                                                       blank=True)
     first_date = models.DateField(_("first proposed date"), null=True, blank=True)
-    notes = models.TextField(_("clinical note"), blank=True,
-                             help_text=_("For the clinic's staff only; never shown to the patient."))
+    notes = models.TextField(
+        _("clinical note"), blank=True,
+        help_text=_("For the clinic's staff only; never shown to the patient."))
     patient_note = models.TextField(
         _("note for the patient"), blank=True,
         help_text=_("Shown on the patient's page and in its PDF exactly as written."))

@@ -335,8 +335,8 @@ class TestThePage:
         clinic.phone = "+44 20 7946 0999"
         clinic.save()
 
-        assert 'Call the clinic on <a href="tel:+442079460999">+44 20 7946 0999</a>' in visitor.get(
-            link_url(token)).content.decode()
+        page = visitor.get(link_url(token)).content.decode()
+        assert 'Call the clinic on <a href="tel:+442079460999">+44 20 7946 0999</a>' in page
 
     def test_is_built_in_a_constant_number_of_queries(self, shared, visitor, clinician):
         plan, token = shared
