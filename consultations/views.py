@@ -602,7 +602,9 @@ class PlanConsentSignView(PermissionRequiredMixin, View):
         with translation.override(language):
             response, signed = consent_form(
                 request, plan=plan, procedure=procedure, language=language,
-                handed_over_by=request.user, extra={"handover": True})
+                handed_over_by=request.user, extra={
+                    "handover": True, "back_url": reverse(
+                        "consultations:plan-consent-handback", args=[plan.pk])})
         if signed is None:
             return response
         request.session[HANDOVER] = {**request.session[HANDOVER], "signed": signed.pk}

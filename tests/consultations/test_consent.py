@@ -232,6 +232,8 @@ class TestInTheClinic:
         page = client.get(sign_url)
         assert page.status_code == 200
         assert "navbar" not in page.content.decode()  # no staff navigation
+        handback = reverse("consultations:plan-consent-handback", args=[plan.pk])
+        assert f'href="{handback}"' in page.content.decode()  # "Not now": back, by password
         signed = client.post(sign_url, {"shown": page.context["document"]["sha256"],
                                         "typed_name": "Nora Byrne", "agreed": "on",
                                         "typed_only": "on"})
