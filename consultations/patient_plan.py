@@ -133,7 +133,9 @@ def patient_plan_page(plan, language, on_hold=frozenset()):
         for step in result.requirements if result else ():
             requirement = requirements.get(step.code)
             entry = before.setdefault(step.code, {
-                "label": translate(requirement, "label") if requirement else step.label,
+                # The catalogue's label is the clinician's; patients read their own wording.
+                "label": ((translate(requirement, "patient_label")
+                           or translate(requirement, "label")) if requirement else step.label),
                 "explanation": (translate(requirement, "patient_explanation")
                                 if requirement else ""),
                 "strength": step.strength,

@@ -223,7 +223,8 @@ class RequirementContraindicationInline(admin.StackedInline):
 
 @admin.register(Requirement)
 class RequirementAdmin(CodedAdmin):
-    list_display = ["code", "label", "kind"]
+    list_display = ["code", "label", "patient_label", "kind"]
+    search_fields = ["code", "label", "patient_label"]
     list_filter = ["kind"]
     autocomplete_fields = ["safety_sources"]
     inlines = [RequirementContraindicationInline, TranslationInline]

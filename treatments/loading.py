@@ -252,7 +252,8 @@ class CatalogueLoader:
         self.load_implications()
         self.load_dated_questions()
         self.load_coded(Requirement, "requirements", "code", lambda row: {
-            "label": row["label"], "kind": row.get("kind", Requirement.Kind.INSTRUCTION),
+            "label": row["label"], "patient_label": row.get("patient_label", ""),
+            "kind": row.get("kind", Requirement.Kind.INSTRUCTION),
             "clinician_explanation": row["clinician_explanation"],
             "patient_explanation": row["patient_explanation"],
             "safety_note": row.get("safety_note", ""),

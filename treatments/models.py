@@ -397,6 +397,10 @@ class Requirement(CodedRecord):
 
     code = models.CharField(_("code"), max_length=60, unique=True, validators=[lower_code])
     label = models.CharField(_("label"), max_length=160)
+    patient_label = models.CharField(
+        _("label for patients"), max_length=160, blank=True,
+        help_text=_("The step's name as the patient reads it on their plan, in plain words. "
+                    "Where it is empty, the patient reads the label."))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
                             default=Kind.INSTRUCTION)
     clinician_explanation = models.TextField(_("explanation for clinicians"))
@@ -1117,7 +1121,7 @@ TRANSLATABLE_FIELDS = {
     "treatment": ("name", "patient_description"),
     "concern": ("patient_label",),
     "condition": ("question", "detail_prompt"),
-    "requirement": ("label", "patient_explanation"),
+    "requirement": ("label", "patient_label", "patient_explanation"),
     "datedquestion": ("label", "question", "ongoing_label"),
     "pretreatmentrequirement": ("timing", "patient_timing"),
     "aftercarestep": ("patient_text",),

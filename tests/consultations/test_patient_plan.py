@@ -32,6 +32,7 @@ from tests.factories import PatientFactory
 from treatments.models import (
     AftercareStep,
     PreTreatmentRequirement,
+    Requirement,
     TextTranslation,
     Treatment,
 )
@@ -251,8 +252,32 @@ class TestThePage:
     def test_says_what_to_do_before(self, page):
         before = page.content.decode().split('id="before"')[1].split("</section>")[0]
 
-        assert "Antiviral" in before  # the patient has cold sores
-        assert "Wound fully healed" in before or "healed" in before
+        assert "Tablets to prevent cold sores" in before  # the patient has cold sores
+        assert "healed" in before
+
+    def test_heads_each_step_with_the_patients_label_not_the_clinicians(self, page):
+        before = before_section(page)
+        antiviral = Requirement.objects.get(code="antiviral_prophylaxis")
+        healed = Requirement.objects.get(code="wound_fully_healed")
+
+        assert {entry["label"] for entry in page.context["before"]} == {
+            antiviral.patient_label, healed.patient_label}
+        assert f'<h3 class="h6">{antiviral.patient_label}' in before
+        assert f'<h3 class="h6">{healed.patient_label}' in before
+        assert antiviral.label not in before  # "Antiviral prophylaxis"
+        assert healed.label not in before  # "Wound fully healed"
+
+    def test_a_step_without_a_patient_label_is_headed_by_its_label(
+            self, client_as, clinician, clinic, visitor):
+        Requirement.objects.filter(code="wound_fully_healed").update(patient_label="")
+        patient = PatientFactory(clinic=clinic, full_name="Mira Sato", date_of_birth=BIRTH)
+        _plan, token = make_plan(client_as(clinician), clinician, patient, ("SILICONE_GEL", ""))
+        confirm(visitor, token)
+
+        response = visitor.get(link_url(token))
+
+        (entry,) = response.context["before"]
+        assert entry["label"] == "Wound fully healed"
 
     def test_gives_each_step_the_patients_timing_not_the_clinicians(self, page):
         before = before_section(page)
@@ -303,7 +328,8 @@ class TestThePage:
     def test_follows_an_intake_edit_at_once(self, shared, visitor, client_as, clinician):
         plan, token = shared
         confirm(visitor, token)
-        assert "Pause topical retinoids" not in before_section(visitor.get(link_url(token)))
+        retinoid = Requirement.objects.get(code="pause_topical_retinoid").patient_label
+        assert retinoid not in before_section(visitor.get(link_url(token)))
         consultation = plan.consultation
 
         client_as(clinician).post(
@@ -314,7 +340,7 @@ class TestThePage:
                             condition_herpes_simplex_history="yes",
                             condition_topical_retinoid_use="yes"))
 
-        assert "Pause topical retinoids" in before_section(visitor.get(link_url(token)))
+        assert retinoid in before_section(visitor.get(link_url(token)))
 
     def test_follows_a_catalogue_edit_at_once(self, shared, visitor, catalogue_admin):
         _plan, token = shared
@@ -423,6 +449,24 @@ class TestLanguages:
         assert texts["patient_timing"] in before
         assert texts["timing"] not in before
         assert healed.patient_timing not in before
+
+    def test_a_step_is_headed_by_the_patients_label_in_their_language(
+            self, client_as, clinician, clinic, visitor):
+        patient = PatientFactory(clinic=clinic, full_name="Wei Zhang", date_of_birth=BIRTH,
+                                 preferred_language="zh-hans")
+        _plan, token = make_plan(client_as(clinician), clinician, patient, ("SILICONE_GEL", ""))
+        confirm(visitor, token)
+
+        before = before_section(visitor.get(link_url(token)))
+
+        healed = Requirement.objects.get(code="wound_fully_healed")
+        texts = dict(TextTranslation.objects.filter(
+            object_id=healed.pk, content_type__model="requirement",
+            language="zh-hans").values_list("field", "text"))
+        assert f'<h3 class="h6">{texts["patient_label"]}' in before
+        # "伤口完全愈合" may be read in the timing ("请等伤口完全愈合……"), not as the heading.
+        assert f'<h3 class="h6">{texts["label"]}' not in before
+        assert healed.patient_label not in before
 
     def test_the_switcher_changes_language_both_ways(self, shared, visitor):
         _plan, token = shared

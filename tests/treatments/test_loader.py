@@ -304,6 +304,42 @@ class TestTranslations:
         assert texts == {"timing": chinese["treatments"]["ERYAG"]["timings"][0],
                          "patient_timing": chinese["treatments"]["ERYAG"]["patient_timings"][0]}
 
+    def test_a_requirement_keeps_both_labels_and_their_chinese(self, data):
+        (chinese,) = translation_files_read()
+        (row,) = [r for r in data["requirements"] if r["code"] == "antiviral_prophylaxis"]
+        requirement = Requirement.objects.get(code="antiviral_prophylaxis")
+
+        texts = dict(TextTranslation.objects.filter(
+            content_type__model="requirement", object_id=requirement.pk,
+            language="zh-hans").values_list("field", "text"))
+
+        assert (requirement.label, requirement.patient_label) == (row["label"],
+                                                                  row["patient_label"])
+        assert requirement.patient_label == "Tablets to prevent cold sores"
+        assert texts["label"] == chinese["requirements"]["antiviral_prophylaxis"]["label"]
+        assert texts["patient_label"] == (
+            chinese["requirements"]["antiviral_prophylaxis"]["patient_label"])
+
+    def test_an_admins_patient_label_survives_a_rerun_and_reset_restores_it(
+            self, catalogue_admin):
+        requirement = Requirement.objects.get(code="test_spot")
+        from_file = requirement.patient_label
+        requirement.patient_label = "A small try-out first"
+        catalogue_record_save(actor=catalogue_admin, instance=requirement,
+                              changes={"patient_label": [from_file, requirement.patient_label]},
+                              created=False)
+
+        report = catalogue_load()
+
+        requirement.refresh_from_db()
+        assert requirement.patient_label == "A small try-out first"
+        assert report.skipped["requirement"] == 1
+
+        catalogue_load(reset=True)
+
+        requirement.refresh_from_db()
+        assert requirement.patient_label == from_file
+
     def test_an_admins_patient_timing_survives_a_rerun_and_reset_restores_it(
             self, data, catalogue_admin):
         step = PreTreatmentRequirement.objects.get(treatment__code="ERYAG")

@@ -26,7 +26,8 @@ def english_texts():
     for row in DATA["conditions"]:
         yield f"condition {row['code']}", row["question"]
     for row in DATA["requirements"]:
-        yield f"requirement {row['code']}", row["patient_explanation"]
+        yield f"requirement {row['code']}", row["patient_label"]
+        yield f"requirement {row['code']} explanation", row["patient_explanation"]
     for treatment in DATA["treatments"]:
         code = treatment["code"]
         yield f"treatment {code}", treatment["patient_description"]
@@ -38,9 +39,10 @@ def english_texts():
 
 def chinese_texts():
     for section, field in [("concerns", "patient_label"), ("conditions", "question"),
+                           ("requirements", "patient_label"),
                            ("requirements", "patient_explanation")]:
         for code, fields in CHINESE[section].items():
-            yield f"{section} {code}", fields[field]
+            yield f"{section} {code} {field}", fields[field]
     for code, fields in CHINESE["treatments"].items():
         yield f"treatment {code}", fields["patient_description"]
         for position, text in enumerate(fields.get("aftercare") or []):
@@ -75,6 +77,23 @@ def test_every_step_attached_to_a_treatment_tells_the_patient_when_in_both_langu
                 missing.append(f"{treatment['code']} {step['requirement']} ({position})")
 
     assert missing == []
+
+
+def test_every_requirement_has_a_label_for_patients_in_both_languages():
+    missing = [row["code"] for row in DATA["requirements"]
+               if not row.get("patient_label", "").strip()
+               or not CHINESE["requirements"][row["code"]].get("patient_label", "").strip()]
+
+    assert missing == []
+
+
+def test_no_requirement_gives_patients_its_clinical_label():
+    same = [row["code"] for row in DATA["requirements"]
+            if row["patient_label"] == row["label"]
+            or CHINESE["requirements"][row["code"]]["patient_label"]
+            == CHINESE["requirements"][row["code"]]["label"]]
+
+    assert same == []
 
 
 @pytest.mark.parametrize("language, where, text", PATIENT_TEXTS,
