@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from clinic.errors import DATABASE_ERRORS, database_unavailable
@@ -170,3 +171,18 @@ class ConsentHandoverMiddleware:
                 return redirect("consultations:plan-consent-sign", pk=handover["plan"],
                                 procedure_pk=handover["procedure"])
         return self.get_response(request)
+
+
+class SignedInNoStoreMiddleware:
+    """Nothing a signed-in person is shown is kept by a browser or a proxy: every response
+    to a signed-in request says no-store (patient pages already do, whoever asks)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
