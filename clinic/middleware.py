@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 PATIENT_PAGES = "/p/"
 PENDING_INTAKE = "pending-intake"
+HANDOVER = "consent-handover"  # the session holds it while a patient has the screen
 ACTIVITY_RESOLUTION = 60
 # Pages whose submitted form is kept when the session has expired, to be offered back.
 KEPT_ON_EXPIRY = {"consultations:consultation-create", "consultations:consultation-edit"}
@@ -150,7 +151,6 @@ class ConsentHandoverMiddleware:
     """While a clinician's screen is handed to a patient to sign a consent, it shows only
     the consent page and the hand-back page: any other staff page leads back there."""
 
-    KEY = "consent-handover"
     ALLOWED = {"consultations:plan-consent-sign", "consultations:plan-consent-handback",
                "clinic:sign-out"}
 
@@ -158,7 +158,7 @@ class ConsentHandoverMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        handover = request.session.get(self.KEY) if hasattr(request, "session") else None
+        handover = request.session.get(HANDOVER) if hasattr(request, "session") else None
         if handover and request.user.is_authenticated and not request.path.startswith(
                 (settings.STATIC_URL or "/static/", PATIENT_PAGES)):
             try:

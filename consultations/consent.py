@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from clinic.audit import audit, client_ip
 from consultations.models import SignedConsent, TreatmentPlan
-from treatments.models import CONSENT_PARTS, TreatmentConsent
+from treatments.models import TreatmentConsent
 from treatments.snapshot import catalogue_version
 from treatments.translations import translator
 
@@ -32,14 +32,6 @@ class ConsentError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def headings():
-    return {
-        "what_it_is": _("What it is"), "expected_effects": _("What to expect"),
-        "common_risks": _("Common effects"), "serious_risks": _("Rare but serious risks"),
-        "alternatives": _("Other options"), "aftercare_duties": _("What you agree to do"),
-    }
 
 
 def procedure_fingerprint(procedure, plan):
@@ -59,11 +51,10 @@ def consent_document(procedure, language):
         return None
     translate = translator(language, [consent, procedure.treatment])
     with translation.override(language):
-        titles = headings()
         lines = [translate(procedure.treatment, "name"),
                  _("Consent text, version %(version)d") % {"version": consent.version}, ""]
-        for part in CONSENT_PARTS:
-            lines += [titles[part], translate(consent, part), ""]
+        for heading, text in consent.sections(translate):
+            lines += [str(heading), text, ""]
         lines.append(_("I have read this, had the chance to ask questions, and agree to this "
                        "treatment as planned."))
     text = "\n".join(lines)
@@ -103,18 +94,21 @@ def _signature_checked(signature, typed_only):
     if not signature:
         raise ConsentError(_("Sign in the box, or choose to sign with your typed name only."),
                            field="signature")
-    if not signature.startswith(SIGNATURE_PREFIX) or len(signature) > MAX_SIGNATURE_BYTES:
-        raise ConsentError(_("The signature could not be read. Clear it and sign again."),
-                           field="signature")
-    try:
-        image = base64.b64decode(signature[len(SIGNATURE_PREFIX):], validate=True)
-    except (binascii.Error, ValueError):
-        raise ConsentError(_("The signature could not be read. Clear it and sign again."),
-                           field="signature") from None
-    if not image.startswith(PNG_MAGIC):
+    if not _is_png_data_url(signature):
         raise ConsentError(_("The signature could not be read. Clear it and sign again."),
                            field="signature")
     return signature
+
+
+def _is_png_data_url(text):
+    """A PNG image as a data URL, within the size a drawn signature takes."""
+    if not text.startswith(SIGNATURE_PREFIX) or len(text) > MAX_SIGNATURE_BYTES:
+        return False
+    try:
+        image = base64.b64decode(text[len(SIGNATURE_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return image.startswith(PNG_MAGIC)
 
 
 def _same_name(typed, full_name):

@@ -18,7 +18,6 @@ from consultations.selectors import (
 from treatments.catalogue_state import catalogue_token
 from treatments.engine import PHOTOTYPE_FLAG
 from treatments.models import (
-    CONSENT_PARTS,
     AftercareStep,
     Concern,
     Condition,
@@ -69,14 +68,7 @@ def merged_timeline(steps_by_treatment, translate):
 
 def consent_sections(consent, translate):
     """The consent text, part by part, with its headings, in the page's language."""
-    if consent is None:
-        return []
-    headings = {
-        "what_it_is": _("What it is"), "expected_effects": _("What to expect"),
-        "common_risks": _("Common effects"), "serious_risks": _("Rare but serious risks"),
-        "alternatives": _("Other options"), "aftercare_duties": _("What you agree to do"),
-    }
-    return [(headings[part], translate(consent, part)) for part in CONSENT_PARTS]
+    return consent.sections(translate) if consent is not None else []
 
 
 def first_name(patient):

@@ -246,14 +246,21 @@ def plan_pdf(request, link, token):
     audit("pdf", link.plan, patient=page["patient"], actor_label=f"patient link #{link.pk}")
     html = render_to_string("patients/plan_pdf.html", {**page, "generated": timezone.now()},
                             request=request)
+    return pdf_response(request, html, "treatment-plan.pdf", {"token": token})
+
+
+def pdf_response(request, html, filename, unavailable_context):
+    """The printed page as a PDF download, or the 'PDF unavailable' page where WeasyPrint
+    cannot run."""
     try:
         from weasyprint import CSS, HTML
     except (ImportError, OSError):
-        return render(request, "patients/pdf_unavailable.html", {"token": token}, status=503)
+        return render(request, "patients/pdf_unavailable.html", unavailable_context,
+                      status=503)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
         stylesheets=[CSS(filename=finders.find("css/plan-print.css"))])
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="treatment-plan.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -322,15 +329,7 @@ def consent_pdf_response(request, consent):
     html = render_to_string("patients/consent_pdf.html", {
         "consent": consent, "clinic": consent.plan.consultation.patient.clinic},
         request=request)
-    try:
-        from weasyprint import CSS, HTML
-    except (ImportError, OSError):
-        return render(request, "patients/pdf_unavailable.html", {}, status=503)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(
-        stylesheets=[CSS(filename=finders.find("css/plan-print.css"))])
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}.pdf"'
-    return response
+    return pdf_response(request, html, f"consent-{consent.pk}.pdf", {})
 
 
 @patient_page

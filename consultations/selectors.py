@@ -244,23 +244,35 @@ def _clinic_plans(user):
     return TreatmentPlan.objects.filter(consultation__in=_clinic_consultations(user))
 
 
+# What waits in the inbox, each rule stated once (a prefix reads it from a plan's side).
+def _unanswered(prefix=""):
+    return Q(**{f"{prefix}answered_at__isnull": True})
+
+
+def _unseen_from_link(prefix=""):
+    return Q(**{f"{prefix}seen_at__isnull": True, f"{prefix}in_clinic": False})
+
+
+UNSEEN_ACCEPTANCE = Q(status=TreatmentPlan.Status.ACCEPTED, accepted_by__isnull=True,
+                      acceptance_seen_at__isnull=True)
+AWAITING_REVIEW = Q(needs_review_since__isnull=False) & ~Q(
+    status=TreatmentPlan.Status.WITHDRAWN)
+
+
 def inbox(*, user, limit=20):
     """What waits for the clinic's answer, oldest first: patients' questions, acceptances
     and consents signed from the patient's link that nobody has seen, plans that need
     review."""
     return {
-        "questions": (PlanQuestion.objects.filter(plan__in=_clinic_plans(user),
-                                                  answered_at__isnull=True)
+        "questions": (PlanQuestion.objects.filter(_unanswered(), plan__in=_clinic_plans(user))
                       .select_related("plan__consultation__patient")
                       .order_by("asked_at", "id")[:limit]),
-        "acceptances": (_clinic_plans(user).filter(status=TreatmentPlan.Status.ACCEPTED,
-                                                   accepted_by__isnull=True,
-                                                   acceptance_seen_at__isnull=True)
+        "acceptances": (_clinic_plans(user).filter(UNSEEN_ACCEPTANCE)
                         .select_related("consultation__patient")
                         .order_by("accepted_at", "id")[:limit]),
         "reviews": plans_needing_review(user=user, limit=limit),
-        "consents": (SignedConsent.objects.filter(plan__in=_clinic_plans(user),
-                                                  seen_at__isnull=True, in_clinic=False)
+        "consents": (SignedConsent.objects.filter(_unseen_from_link(),
+                                                  plan__in=_clinic_plans(user))
                      .select_related("plan__consultation__patient", "treatment")
                      .order_by("signed_at", "id")[:limit]),
     }
@@ -271,25 +283,18 @@ def inbox_counts(*, user):
     if not user.has_perm("consultations.view_treatmentplan"):
         return {}
     return _clinic_plans(user).aggregate(
-        questions=Count("questions", distinct=True,
-                        filter=Q(questions__answered_at__isnull=True)),
-        consents=Count("consents", distinct=True, filter=Q(
-            consents__seen_at__isnull=True, consents__in_clinic=False)),
-        acceptances=Count("id", distinct=True, filter=Q(
-            status=TreatmentPlan.Status.ACCEPTED, accepted_by__isnull=True,
-            acceptance_seen_at__isnull=True)),
-        reviews=Count("id", distinct=True, filter=Q(needs_review_since__isnull=False) & ~Q(
-            status=TreatmentPlan.Status.WITHDRAWN)),
+        questions=Count("questions", distinct=True, filter=_unanswered("questions__")),
+        consents=Count("consents", distinct=True, filter=_unseen_from_link("consents__")),
+        acceptances=Count("id", distinct=True, filter=UNSEEN_ACCEPTANCE),
+        reviews=Count("id", distinct=True, filter=AWAITING_REVIEW),
     )
 
 
 def plans_needing_review(*, user, limit=20):
     """The clinic's plans with a planned procedure whose new flag nobody has reviewed,
     longest waiting first."""
-    return (TreatmentPlan.objects.filter(consultation__in=_clinic_consultations(user),
-                                         needs_review_since__isnull=False)
-            .exclude(status=TreatmentPlan.Status.WITHDRAWN)
-            .select_related("consultation__patient").order_by("needs_review_since", "id")[:limit])
+    return (_clinic_plans(user).filter(AWAITING_REVIEW).select_related("consultation__patient")
+            .order_by("needs_review_since", "id")[:limit])
 
 
 def planned_procedures():

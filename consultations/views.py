@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from clinic.audit import audit
-from clinic.middleware import PENDING_INTAKE
+from clinic.middleware import HANDOVER, PENDING_INTAKE
 from clinic.models import AuditEvent
 from consultations import selectors
 from consultations.consent import consent_seen, consent_states
@@ -552,9 +552,6 @@ class PlanAcceptanceSeenView(PermissionRequiredMixin, View):
         plan = selectors.plan_get(user=request.user, pk=pk)
         plan_acceptance_acknowledge(user=request.user, plan=plan)
         return redirect(reverse("clinic:home") + "#inbox")
-
-
-HANDOVER = "consent-handover"
 
 
 class PlanConsentHandoverView(PermissionRequiredMixin, TemplateView):

@@ -863,11 +863,16 @@ def recommend(intake, catalogue):
                           treatments=tuple(results), concerns_given=bool(severities))
 
 
+def active_treatment(catalogue, code):
+    """The catalogue's active treatment with that code, or None."""
+    return next((t for t in catalogue.treatments if t.code == code), None)
+
+
 def assess(intake, catalogue, code):
     """One treatment's result for the intake, exactly as `recommend` gives it, without
     ranking the rest of the catalogue (a planned session is checked this way on its own
     day); None when the catalogue has no active treatment with that code."""
-    treatment = next((t for t in catalogue.treatments if t.code == code), None)
+    treatment = active_treatment(catalogue, code)
     if treatment is None:
         return None
     facts = treatment_normalised(treatment, intake, catalogue, normalise(intake, catalogue))
@@ -910,17 +915,16 @@ def check_course(intake, catalogue, code, days, start):
     and find the first day from `start` on which it may be given at all. None when the
     treatment is not active. A session sooner after the one before than the treatment's
     minimum interval is listed in `too_soon` with the first day it could be given."""
-    treatment = next((t for t in catalogue.treatments if t.code == code), None)
+    treatment = active_treatment(catalogue, code)
     opening = assess(replace(intake, as_of=start), catalogue, code)
     if opening is None:
         return None
     days = sorted(set(days)) or [start]
     sessions = tuple((day, opening if day == start else
                       assess(replace(intake, as_of=day), catalogue, code)) for day in days)
-    too_soon = tuple((later, earliest_repeat(treatment, earlier))
-                     for earlier, later in zip(days, days[1:])
-                     if treatment.minimum_interval
-                     and later < earliest_repeat(treatment, earlier))
+    allowed = ((later, earliest_repeat(treatment, earlier))
+               for earlier, later in zip(days, days[1:]))
+    too_soon = tuple((day, first) for day, first in allowed if first and day < first)
     possible_from = (start if not opening.excluded else opening.suitable_from)
     return CourseCheck(code=code, sessions=sessions, possible_from=possible_from,
                        too_soon=too_soon, minimum_interval=treatment.minimum_interval)

@@ -1074,6 +1074,12 @@ class CatalogueChange(models.Model):
 # The patient-facing catalogue text that catalogue admins can translate, by model.
 CONSENT_PARTS = ("what_it_is", "expected_effects", "common_risks", "serious_risks",
                  "alternatives", "aftercare_duties")
+# Each part's heading, as patients and staff read it.
+CONSENT_HEADINGS = {
+    "what_it_is": _("What it is"), "expected_effects": _("What to expect"),
+    "common_risks": _("Common effects"), "serious_risks": _("Rare but serious risks"),
+    "alternatives": _("Other options"), "aftercare_duties": _("What you agree to do"),
+}
 
 
 class TreatmentConsent(CatalogueRecord):
@@ -1111,6 +1117,12 @@ class TreatmentConsent(CatalogueRecord):
             if before and any(before[part] != getattr(self, part) for part in CONSENT_PARTS):
                 self.version = max(self.version, before["version"] + 1)
         super().save(*args, **kwargs)
+
+    def sections(self, translate=None):
+        """(heading, text) for each part, the text through `translate` when given."""
+        return [(CONSENT_HEADINGS[part],
+                 translate(self, part) if translate else getattr(self, part))
+                for part in CONSENT_PARTS]
 
     def words_changed(self):
         """A translation of these words changed: the version moves."""
