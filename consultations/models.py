@@ -86,9 +86,11 @@ class Consultation(models.Model):
                               default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
     submission_key = models.UUIDField(
-        null=True, blank=True, unique=True, editable=False,
+        null=True, blank=True, editable=False,
         help_text=_("Sent with the new-intake form, so a repeated submission (a double "
-                    "click, a resend) finds this consultation instead of making another."))
+                    "click, a resend) finds this consultation instead of making another. "
+                    "Unique per patient: a key is only ever matched within the patient's "
+                    "own records."))
 
     skin_type = models.CharField(_("skin type"), max_length=20, choices=SkinType.choices,
                                  blank=True)
@@ -113,6 +115,8 @@ class Consultation(models.Model):
     class Meta:
         ordering = ["-consultation_date", "-id"]
         indexes = [models.Index(fields=["status", "consultation_date"])]
+        constraints = [models.UniqueConstraint(fields=["patient", "submission_key"],
+                                               name="one_consultation_per_submission_key")]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
 

@@ -80,7 +80,9 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
     `expected_version` must be the version the editor opened: if anyone saved since, the
     save is refused with IntakeEditConflict and nothing is written. A new intake carries
     `submission_key`: sending the same form twice returns the consultation saved the first
-    time (two at once: the database's unique key lets only one through).
+    time (two at once: the database's unique key lets only one through). The key is only
+    ever matched among this patient's consultations, so another patient's or clinic's key
+    never returns their record.
     """
     if patient.clinic_id != user_clinic_id(user):
         raise NotYourClinic
@@ -118,7 +120,7 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
                 consultation.save()
         except IntegrityError:
             # The same form, sent twice at the same moment: the other one was saved.
-            return Consultation.objects.get(submission_key=submission_key)
+            return Consultation.objects.get(submission_key=submission_key, patient=patient)
     else:
         consultation.save()
 

@@ -1146,8 +1146,11 @@ class TextTranslation(CatalogueRecord):
     """Patient-facing catalogue text in another language. Where none exists, patients read
     the English text."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+",
+        limit_choices_to={"app_label": "treatments", "model__in": list(TRANSLATABLE_FIELDS)},
+        verbose_name=_("kind of catalogue record"))
+    object_id = models.PositiveBigIntegerField(_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     field = models.CharField(_("field"), max_length=40,
                              choices=[(name, name) for names in TRANSLATABLE_FIELDS.values()
@@ -1166,7 +1169,31 @@ class TextTranslation(CatalogueRecord):
     def __str__(self):
         return f"{self.content_type.model} {self.object_id} {self.field} [{self.language}]"
 
+    error_messages = {
+        "not_catalogue": _("Translations can be attached only to catalogue records that "
+                           "patients read: %(allowed)s."),
+        "no_record": _("There is no %(kind)s with id %(id)s."),
+        "no_field": _("This record has no translatable field %(field)s; choose one of: "
+                      "%(allowed)s."),
+    }
+
+    def translatable_fields(self):
+        """The fields of the attached record that may be translated; none when the record
+        is not a catalogue record patients read."""
+        if not self.content_type_id:
+            return None
+        content_type = ContentType.objects.get_for_id(self.content_type_id)
+        if content_type.app_label != "treatments":
+            return None
+        return TRANSLATABLE_FIELDS.get(content_type.model)
+
     def save(self, *args, **kwargs):
+        if self.translatable_fields() is None:
+            # Whatever the path (admin, loader, shell), a translation never sits on patient
+            # data or on anything else that is not patient-facing catalogue text.
+            raise ValidationError(self.error_messages["not_catalogue"],
+                                  code="not_catalogue",
+                                  params={"allowed": ", ".join(TRANSLATABLE_FIELDS)})
         before = (TextTranslation.objects.filter(pk=self.pk).values_list("text", flat=True)
                   .first() if self.pk else None)
         super().save(*args, **kwargs)
@@ -1176,11 +1203,23 @@ class TextTranslation(CatalogueRecord):
 
     def clean(self):
         super().clean()
-        allowed = TRANSLATABLE_FIELDS.get(self.content_type.model if self.content_type_id else "")
-        if allowed is not None and self.field not in allowed:
-            raise ValidationError({"field": _(
-                "This record has no translatable field %(field)s; choose one of: %(allowed)s."
-            ) % {"field": self.field, "allowed": ", ".join(allowed)}})
+        if not self.content_type_id:
+            return  # a translation inline on a record's page sets it when saving
+        allowed = self.translatable_fields()
+        if allowed is None:
+            raise ValidationError({"content_type": ValidationError(
+                self.error_messages["not_catalogue"], code="not_catalogue",
+                params={"allowed": ", ".join(TRANSLATABLE_FIELDS)})})
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class()
+        if self.object_id is not None and not model._default_manager.filter(
+                pk=self.object_id).exists():
+            raise ValidationError({"object_id": ValidationError(
+                self.error_messages["no_record"], code="no_record",
+                params={"kind": model._meta.verbose_name, "id": self.object_id})})
+        if self.field not in allowed:
+            raise ValidationError({"field": ValidationError(
+                self.error_messages["no_field"], code="no_field",
+                params={"field": self.field, "allowed": ", ".join(allowed)})})
 
 
 class CatalogueState(models.Model):

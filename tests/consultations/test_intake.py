@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from consultations.models import Consultation, ConsultationRevision
 from tests.consultations.intake_data import as_draft, complete_intake
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import ConsultationFactory, PatientFactory, UserFactory
 from treatments.models import Condition
 
 pytestmark = pytest.mark.django_db
@@ -368,3 +368,18 @@ class TestRepeatedSubmission:
             client.post(new_url(patient), complete_intake(submission_key=str(key)))
 
         assert Consultation.objects.filter(patient=patient).count() == 2
+
+    def test_another_clinics_key_is_never_matched(self, client_as, clinician, patient,
+                                                  other_clinic):
+        key = "5c4f1e0a-6a43-4a8e-9a55-0f8e4c7b2d11"
+        theirs = ConsultationFactory(patient=PatientFactory(clinic=other_clinic),
+                                     submission_key=key)
+
+        response = client_as(clinician).post(new_url(patient),
+                                              complete_intake(submission_key=key))
+
+        ours = Consultation.objects.get(patient=patient)
+        assert response.status_code == 302
+        assert response.url == detail_url(ours)
+        assert ours.pk != theirs.pk
+        assert Consultation.objects.filter(submission_key=key).count() == 2

@@ -242,3 +242,43 @@ class TestTranslations:
         assert response.status_code == 200
         assert "Select a valid choice. timing is not one of the available choices." in \
             response.content.decode()
+
+    def test_a_translation_cannot_be_attached_to_patient_data(self, admin_client, clinic):
+        from django.contrib.contenttypes.models import ContentType
+
+        from tests.factories import PatientFactory
+        from treatments.models import TextTranslation
+
+        patient = PatientFactory(clinic=clinic)
+        patient_type = ContentType.objects.get_for_model(patient)
+
+        response = admin_client.post(reverse("admin:treatments_texttranslation_add"), {
+            "content_type": patient_type.pk, "object_id": patient.pk, "field": "name",
+            "language": "zh-hans", "text": "名字"})
+
+        assert response.status_code == 200
+        assert errors_of(response)["content_type"]
+        assert not TextTranslation.objects.filter(content_type=patient_type).exists()
+
+    def test_the_model_refuses_a_translation_outside_the_catalogue(self, clinic):
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.exceptions import ValidationError
+
+        from clinic.models import Clinic
+        from treatments.models import TextTranslation
+
+        with pytest.raises(ValidationError, match="only to catalogue records"):
+            TextTranslation(content_type=ContentType.objects.get_for_model(Clinic),
+                            object_id=clinic.pk, field="name", language="zh-hans",
+                            text="诊所").save()
+
+    def test_a_translation_for_a_record_that_does_not_exist_is_refused(self, admin_client):
+        from django.contrib.contenttypes.models import ContentType
+
+        response = admin_client.post(reverse("admin:treatments_texttranslation_add"), {
+            "content_type": ContentType.objects.get_for_model(Treatment).pk,
+            "object_id": 999999, "field": "name", "language": "zh-hans", "text": "名字"})
+
+        assert response.status_code == 200
+        assert "There is no treatment with id 999999" in " ".join(
+            errors_of(response)["object_id"])
