@@ -195,7 +195,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # - 5 failures lock an account from one address; it still signs in from anywhere else;
 # - 20 failures at any accounts lock an address (staff behind one NAT address share it, so
 #   the limit is high, and it does not apply to a device that signed in to the account);
-# - past 10 failures of an account from all addresses together, a sign-in to it from a
+# - from 10 failures of an account from all addresses together, a sign-in to it from a
 #   device that has not signed in to it before waits 1 second after the latest failure,
 #   doubling with each further one, up to a minute. A known device never waits.
 # Staff confirm sign-in with a TOTP code (django-otp) where required.

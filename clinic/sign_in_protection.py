@@ -8,7 +8,7 @@ until AXES_COOLOFF_TIME has passed since their last failure):
 - **an address**: SIGN_IN_ADDRESS_FAILURE_LIMIT failures, at any accounts, lock the address.
   A clinic's staff often share one public address (NAT), so the limit is well above what a
   morning of mistyped passwords adds up to, and the lock does not apply to a known device.
-- **an account, from every address**: past SIGN_IN_SLOWDOWN_AFTER failures the account is
+- **an account, from every address**: from SIGN_IN_SLOWDOWN_AFTER failures on, the account is
   under attack. A sign-in to it from an unknown device must then wait, after the account's
   latest failure, SIGN_IN_SLOWDOWN_FIRST_SECONDS doubling with each further failure up to
   SIGN_IN_SLOWDOWN_MAX_SECONDS, before its password is checked. The form says how long.
