@@ -8,6 +8,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
+        from clinic import checks  # noqa: F401  (registers the deployment checks)
         from clinic.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, sender=self)

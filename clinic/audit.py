@@ -1,18 +1,16 @@
 """The audit trail of patient data: who read or changed which patient's records.
 
-Each request gets an id and its caller's address (RequestContextMiddleware); selectors and
+Each request gets an id (RequestContextMiddleware) and its caller's address
+(clinic.client_address, the same address the sign-in lockout counts by); selectors and
 services call `audit` when they read or write patient data, and the entry picks up the
 request's context from here. Outside a request (commands) the actor is "system".
 """
 
+from clinic.client_address import client_ip
 from clinic.models import AuditEvent
 from clinic.request_context import current_request, request_id
 
-
-def client_ip(request):
-    """The caller's address. Behind a proxy, the web server must set REMOTE_ADDR correctly
-    (see docs/deploy.md): X-Forwarded-For is not trusted here."""
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["audit", "client_ip"]
 
 
 def audit(action, record=None, *, patient=None, outcome=AuditEvent.Outcome.ALLOWED,

@@ -162,6 +162,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # each with its evidence) in one form: about 2,000 fields. The limit stays, above that.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
+# How many reverse proxies stand in front of the app, each appending the address it was
+# connected from to X-Forwarded-For (docs/deploy.md). 0: the connection's own address is the
+# caller's and X-Forwarded-For is ignored. The sign-in lockout and the audit trail read the
+# caller's address the same way (clinic.client_address).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
+
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
                            if env.bool("DJANGO_BEHIND_HTTPS_PROXY", default=False) else None)
@@ -182,12 +190,26 @@ SESSION_MAX_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Sign-in protection: five failures lock the account, and separately the address, for 30
-# minutes (django-axes). Staff confirm sign-in with a TOTP code (django-otp) where required.
+# Sign-in protection (clinic.sign_in_protection, over django-axes' record of failures, each
+# counting for 30 minutes after its account's last failure from that address):
+# - 5 failures lock an account from one address; it still signs in from anywhere else;
+# - 20 failures at any accounts lock an address (staff behind one NAT address share it, so
+#   the limit is high, and it does not apply to a device that signed in to the account);
+# - from 10 failures of an account from all addresses together, a sign-in to it from a
+#   device that has not signed in to it before waits 1 second after the latest failure,
+#   doubling with each further one, up to a minute. A known device never waits.
+# Staff confirm sign-in with a TOTP code (django-otp) where required.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "clinic.sign_in_protection.SignInLockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "clinic.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("DJANGO_SIGN_IN_ADDRESS_FAILURE_LIMIT", default=20)
+SIGN_IN_SLOWDOWN_AFTER = 10
+SIGN_IN_SLOWDOWN_FIRST_SECONDS = 1
+SIGN_IN_SLOWDOWN_MAX_SECONDS = 60
+SIGN_IN_KNOWN_DEVICE_DAYS = 90
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 # Quiet start-up: no version banner before every command's own output (the `recommend`
 # command's standard error is one line on bad input and nothing else). Lockouts and failed

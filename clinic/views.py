@@ -17,12 +17,19 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.forms import SignInForm
+from clinic.sign_in_protection import known_device_remember
 
 
 class SignInView(auth_views.LoginView):
     template_name = "clinic/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        known_device_remember(request=self.request, response=response,
+                              username=form.get_user().get_username())
+        return response
 
 
 class SignOutView(auth_views.LogoutView):

@@ -73,6 +73,18 @@ def test_production_settings_pass_the_deployment_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("proxies, passes", [("0", False), ("1", True)])
+def test_behind_a_proxy_the_deployment_check_asks_how_many_to_trust(proxies, passes):
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        DJANGO_SECRET_KEY="k3-" + "x7Q!pL9#mZ2@vB8$nR4%" * 4,
+                        DJANGO_ALLOWED_HOSTS="clinic.example.com",
+                        DATABASE_URL="sqlite:///:memory:",
+                        DJANGO_BEHIND_HTTPS_PROXY="1", DJANGO_TRUSTED_PROXY_COUNT=proxies)
+
+    assert (result.returncode == 0) == passes, result.stdout + result.stderr
+    assert ("clinic.W001" in result.stdout + result.stderr) != passes
+
+
 @pytest.fixture
 def world(client_as, clinician, clinic):
     patient = PatientFactory(clinic=clinic)
