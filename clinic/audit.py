@@ -1,8 +1,11 @@
 """The audit trail of patient data: who read or changed which patient's records.
 
 Each request gets an id and its caller's address (RequestContextMiddleware); selectors and
-services call `audit` when they read or write patient data, and the entry picks up the
-request's context from here. Outside a request (commands) the actor is "system".
+services call `audit` when they read or write patient data, naming the staff member they
+act for (`user`), so a command or a job that writes for a clinician records that clinician.
+The entry picks up only the request's address and id from here. A patient's link or a
+background check names itself (`actor_label`); with neither, the actor is "anonymous" inside
+a request and "system" outside one.
 """
 
 from clinic.models import AuditEvent
@@ -15,11 +18,11 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit(action, record=None, *, patient=None, outcome=AuditEvent.Outcome.ALLOWED,
+def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Outcome.ALLOWED,
           object_type="", object_id="", actor_label=""):
-    """Record one read or write of patient data."""
+    """Record one read or write of patient data by `user`, the staff member acting (None for
+    a patient's link or a background check, which `actor_label` names)."""
     request = current_request()
-    user = getattr(request, "user", None) if request is not None else None
     staff = user if user is not None and user.is_authenticated else None
     return AuditEvent.objects.create(
         actor=staff,

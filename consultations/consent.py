@@ -161,7 +161,7 @@ def consent_sign(*, request, plan, procedure, language, typed_name, agreed, sign
         signed_at=timezone.now(), ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         in_clinic=handed_over_by is not None, handed_over_by=handed_over_by)
-    audit("sign_consent", plan, patient=patient, actor_label=actor_label)
+    audit("sign_consent", plan, user=handed_over_by, patient=patient, actor_label=actor_label)
     return signed
 
 
@@ -171,5 +171,6 @@ def consent_seen(*, user, consent):
     if consent.seen_at is None:
         SignedConsent.objects.filter(pk=consent.pk, seen_at__isnull=True).update(
             seen_at=timezone.now())
-        audit("consent_seen", consent.plan, patient=consent.plan.consultation.patient)
+        audit("consent_seen", consent.plan, user=user,
+              patient=consent.plan.consultation.patient)
     return consent

@@ -73,7 +73,7 @@ def plan_create(*, user, consultation):
         consultation=consultation, created_by=user, intake_version=consultation.version,
         catalogue_version=catalogue_version(),
     )
-    audit("create", plan, patient=consultation.patient)
+    audit("create", plan, user=user, patient=consultation.patient)
     return plan
 
 
@@ -143,7 +143,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     if plan.procedures.filter(treatment=treatment).exists():
         raise PlanRuleError(_("%(name)s is already in this plan.") % {"name": treatment.name},
                             field="treatment")
-    audit("add_procedure", plan, patient=plan.consultation.patient)
+    audit("add_procedure", plan, user=user, patient=plan.consultation.patient)
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
         first_date=first_date, notes=notes, patient_note=patient_note,
@@ -191,7 +191,8 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
         procedure.patient_note = patient_note
     procedure.reviewed_flags = sorted(flag_key(flag) for flag in check.flags)
     procedure.save()
-    audit("reschedule_procedure", plan, patient=plan.consultation.patient)
+    audit("reschedule_procedure", plan, user=user,
+          patient=plan.consultation.patient)
     return procedure
 
 
@@ -201,7 +202,7 @@ def plan_procedure_remove(*, user, plan, procedure):
     if procedure.plan_id != plan.pk:
         raise PlanRuleError(_("That procedure is not in this plan."))
     procedure.delete()
-    audit("remove_procedure", plan, patient=plan.consultation.patient)
+    audit("remove_procedure", plan, user=user, patient=plan.consultation.patient)
 
 
 def plan_reason_needed(plan, to):
@@ -253,7 +254,7 @@ def plan_status_change(*, user, plan, to, reason=""):
     plan.save()
     PlanStatusChange.objects.create(plan=plan, from_status=moved_from, to_status=to,
                                     reason=reason, changed_by=user, changed_at=now)
-    audit(f"status_{to}", plan, patient=plan.consultation.patient)
+    audit(f"status_{to}", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 
@@ -312,7 +313,7 @@ def plan_review(*, user, plan, justifications):
     plan.intake_version = plan.consultation.version
     plan.catalogue_version = catalogue_version()
     plan.save()
-    audit("review", plan, patient=plan.consultation.patient)
+    audit("review", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 
@@ -390,7 +391,7 @@ def plan_share(*, user, plan, link_url, email=False):
         )
         link.emailed_to = patient.email
         link.save(update_fields=["emailed_to"])
-    audit("share", plan, patient=patient)
+    audit("share", plan, user=user, patient=patient)
     return link, token
 
 
@@ -399,7 +400,8 @@ def plan_share_link_revoke(*, user, link):
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), user
         link.save(update_fields=["revoked_at", "revoked_by"])
-        audit("revoke_link", link.plan, patient=link.plan.consultation.patient)
+        audit("revoke_link", link.plan, user=user,
+              patient=link.plan.consultation.patient)
     return link
 
 
@@ -503,7 +505,7 @@ def plan_question_answer(*, user, question, answer):
     question.save(update_fields=["answer", "answered_by", "answered_at"])
     plan = question.plan
     patient = plan.consultation.patient
-    audit("answer_question", plan, patient=patient)
+    audit("answer_question", plan, user=user, patient=patient)
     if patient.email:
         clinic = patient.clinic
         with translation.override(patient.preferred_language):
@@ -523,5 +525,5 @@ def plan_acceptance_acknowledge(*, user, plan):
         return plan
     plan.acceptance_seen_at = timezone.now()
     TreatmentPlan.objects.filter(pk=plan.pk).update(acceptance_seen_at=plan.acceptance_seen_at)
-    audit("acceptance_seen", plan, patient=plan.consultation.patient)
+    audit("acceptance_seen", plan, user=user, patient=plan.consultation.patient)
     return plan

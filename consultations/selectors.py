@@ -71,22 +71,23 @@ def patient_list(*, user, query=""):
         if len(digits) >= 3:
             match |= Q(phone_digits__contains=digits)
         patients = patients.filter(match)
-    audit("list", object_type="patient")
+    audit("list", user=user, object_type="patient")
     return patients.annotate(last_consultation=Max("consultations__consultation_date")).order_by(
         "full_name", "date_of_birth", "id")
 
 
-def denied(object_type, pk):
+def denied(object_type, pk, *, user):
     """Record a refused read, then answer as if nothing were there."""
-    audit("view", object_type=object_type, object_id=pk, outcome=AuditEvent.Outcome.DENIED)
+    audit("view", user=user, object_type=object_type, object_id=pk,
+          outcome=AuditEvent.Outcome.DENIED)
     return Http404()
 
 
 def patient_get(*, user, pk):
     patient = _clinic_patients(user).filter(pk=pk).first()
     if patient is None:
-        raise denied("patient", pk)
-    audit("view", patient, patient=patient)
+        raise denied("patient", pk, user=user)
+    audit("view", patient, user=user, patient=patient)
     return patient
 
 
@@ -122,12 +123,12 @@ def consultation_with_answers(consultation):
             .prefetch_related(*answers_prefetched()).get())
 
 
-def _consultation_audited_get(consultations, pk):
+def _consultation_audited_get(consultations, pk, *, user):
     try:
         consultation = consultations.get(pk=pk)
     except Consultation.DoesNotExist:
-        raise denied("consultation", pk) from None
-    audit("view", consultation, patient=consultation.patient)
+        raise denied("consultation", pk, user=user) from None
+    audit("view", consultation, user=user, patient=consultation.patient)
     return consultation
 
 
@@ -135,7 +136,7 @@ def consultation_get(*, user, pk):
     """One consultation of the user's clinic with all its answers, or 404."""
     return _consultation_audited_get(
         _clinic_consultations(user).select_related("patient", "clinician", "updated_by")
-        .prefetch_related(*answers_prefetched()), pk)
+        .prefetch_related(*answers_prefetched()), pk, user=user)
 
 
 def consultation_summary_get(*, user, pk):
@@ -146,7 +147,7 @@ def consultation_summary_get(*, user, pk):
                   .order_by("-created_at", "-id"))
     return _consultation_audited_get(
         _clinic_consultations(user).select_related("patient")
-        .annotate(open_plan_id=Subquery(open_plans.values("pk")[:1])), pk)
+        .annotate(open_plan_id=Subquery(open_plans.values("pk")[:1])), pk, user=user)
 
 
 def consultation_revisions(consultation):
@@ -315,8 +316,8 @@ def plan_get(*, user, pk):
         .first()
     )
     if plan is None:
-        raise denied("treatmentplan", pk)
-    audit("view", plan, patient=plan.consultation.patient)
+        raise denied("treatmentplan", pk, user=user)
+    audit("view", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 

@@ -49,7 +49,7 @@ def patient_save(*, user, data, patient=None):
         setattr(patient, field, value)
     patient.full_clean()
     patient.save()
-    audit(action, patient, patient=patient)
+    audit(action, patient, user=user, patient=patient)
     return patient
 
 
@@ -138,7 +138,7 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
         changes=_changed_keys(previous.answers if previous else {}, answers),
     )
     audit("submit" if submit else ("create" if consultation.version == 1 else "update"),
-          consultation, patient=patient)
+          consultation, user=user, patient=patient)
     if consultation.version > 1:
         # An edit can bring a planned procedure a new flag, in whatever state its plan is.
         plans_recheck(consultation.plans.filter(status__in=LIVE_STATES)

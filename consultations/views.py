@@ -624,7 +624,7 @@ class ConsentHandbackView(PermissionRequiredMixin, TemplateView):
     def post(self, request, pk):
         selectors.plan_get(user=request.user, pk=pk)
         if not request.user.check_password(request.POST.get("password", "")):
-            audit("handback", object_type="treatmentplan", object_id=pk,
+            audit("handback", user=request.user, object_type="treatmentplan", object_id=pk,
                   outcome=AuditEvent.Outcome.DENIED)
             return self.render_to_response(self.get_context_data(
                 error=_("That is not your password. Only the clinician who handed the screen "
@@ -641,7 +641,7 @@ class PlanConsentPdfView(PermissionRequiredMixin, View):
         plan = selectors.plan_get(user=request.user, pk=pk)
         consent = get_object_or_404(plan.consents.select_related(
             "plan__consultation__patient__clinic"), pk=consent_pk)
-        audit("consent_pdf", plan, patient=plan.consultation.patient)
+        audit("consent_pdf", plan, user=request.user, patient=plan.consultation.patient)
         with translation.override(consent.language):
             return consent_pdf_response(request, consent)
 
