@@ -36,3 +36,13 @@ def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Ou
         ip_address=client_ip(request) if request is not None else None,
         request_id=request_id(),
     )
+
+
+def audit_shown(action, patients, *, user):
+    """Record that a page listing patients (a dashboard, a search) showed these to `user`:
+    one entry per patient, however many of its rows named them."""
+    shown = set()
+    for patient in patients:
+        if patient.pk not in shown:
+            shown.add(patient.pk)
+            audit(action, patient, user=user, patient=patient)

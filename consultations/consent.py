@@ -137,8 +137,8 @@ def consent_sign(*, request, plan, procedure, language, typed_name, agreed, sign
     from consultations.plan_services import link_actor, patient_link_check, plan_recheck
 
     if (link is None) == (handed_over_by is None):
-        raise TypeError("consent_sign takes the patient's link or the clinician who handed "
-                        "the screen over, not both")
+        raise TypeError("consent_sign takes either the patient's link or the clinician who "
+                        "handed the screen over")
     if link is not None:
         link = patient_link_check(link, action="sign_consent", refusal=ConsentLinkRefused)
         if link.plan_id != plan.pk:

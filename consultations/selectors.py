@@ -10,7 +10,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from clinic.audit import audit
+from clinic.audit import audit, audit_shown
 from clinic.models import AuditEvent
 from clinic.roles import staff_membership
 from consultations.intake import IntakeCatalogue, intake_from_consultation
@@ -155,17 +155,23 @@ def consultation_revisions(consultation):
 
 
 def dashboard(*, user):
-    """What a clinician needs first thing: today's consultations, their own drafts, and the
-    clinic's recently seen patients."""
+    """What a clinician needs first thing: today's consultations, their own drafts, the
+    clinic's recently seen patients and its inbox. Every patient it names is recorded as
+    shown to them."""
     consultations = _clinic_consultations(user).select_related("patient", "clinician")
     today = timezone.localdate()
-    return {
-        "today": consultations.filter(consultation_date=today).order_by("patient__full_name"),
-        "drafts": consultations.filter(status=Consultation.Status.DRAFT,
-                                       clinician=user).order_by("-updated_at")[:20],
-        "recent_patients": _clinic_patients(user).order_by("-updated_at")[:10],
+    page = {
+        "today": list(consultations.filter(consultation_date=today)
+                      .order_by("patient__full_name")),
+        "drafts": list(consultations.filter(status=Consultation.Status.DRAFT, clinician=user)
+                       .order_by("-updated_at")[:20]),
+        "recent_patients": list(_clinic_patients(user).order_by("-updated_at")[:10]),
         "inbox": inbox(user=user),
     }
+    audit_shown("dashboard", [consultation.patient for consultation in page["today"]]
+                + [consultation.patient for consultation in page["drafts"]]
+                + page["recent_patients"] + _inbox_patients(page["inbox"]), user=user)
+    return page
 
 
 def intake_catalogue():
@@ -263,20 +269,29 @@ AWAITING_REVIEW = Q(needs_review_since__isnull=False) & ~Q(
 def inbox(*, user, limit=20):
     """What waits for the clinic's answer, oldest first: patients' questions, acceptances
     and consents signed from the patient's link that nobody has seen, plans that need
-    review."""
+    review. (The dashboard shows it, and records the patients it names.)"""
     return {
-        "questions": (PlanQuestion.objects.filter(_unanswered(), plan__in=_clinic_plans(user))
-                      .select_related("plan__consultation__patient")
-                      .order_by("asked_at", "id")[:limit]),
-        "acceptances": (_clinic_plans(user).filter(UNSEEN_ACCEPTANCE)
-                        .select_related("consultation__patient")
-                        .order_by("accepted_at", "id")[:limit]),
-        "reviews": plans_needing_review(user=user, limit=limit),
-        "consents": (SignedConsent.objects.filter(_unseen_from_link(),
-                                                  plan__in=_clinic_plans(user))
-                     .select_related("plan__consultation__patient", "treatment")
-                     .order_by("signed_at", "id")[:limit]),
+        "questions": list(PlanQuestion.objects.filter(_unanswered(),
+                                                      plan__in=_clinic_plans(user))
+                          .select_related("plan__consultation__patient")
+                          .order_by("asked_at", "id")[:limit]),
+        "acceptances": list(_clinic_plans(user).filter(UNSEEN_ACCEPTANCE)
+                            .select_related("consultation__patient")
+                            .order_by("accepted_at", "id")[:limit]),
+        "reviews": list(plans_needing_review(user=user, limit=limit)),
+        "consents": list(SignedConsent.objects.filter(_unseen_from_link(),
+                                                      plan__in=_clinic_plans(user))
+                         .select_related("plan__consultation__patient", "treatment")
+                         .order_by("signed_at", "id")[:limit]),
     }
+
+
+def _inbox_patients(waiting):
+    """The patients an inbox names, in its order."""
+    return ([question.plan.consultation.patient for question in waiting["questions"]]
+            + [plan.consultation.patient for plan in waiting["acceptances"]]
+            + [plan.consultation.patient for plan in waiting["reviews"]]
+            + [consent.plan.consultation.patient for consent in waiting["consents"]])
 
 
 def inbox_counts(*, user):
