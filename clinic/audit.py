@@ -2,8 +2,11 @@
 
 Each request gets an id (RequestContextMiddleware) and its caller's address
 (clinic.client_address, the same address the sign-in lockout counts by); selectors and
-services call `audit` when they read or write patient data, and the entry picks up the
-request's context from here. Outside a request (commands) the actor is "system".
+services call `audit` when they read or write patient data, naming the staff member they
+act for (`user`), so a command or a job that writes for a clinician records that clinician.
+The entry picks up only the request's address and id from here. A patient's link or a
+background check names itself (`actor_label`); with neither, the actor is "anonymous" inside
+a request and "system" outside one.
 """
 
 from clinic.client_address import client_ip
@@ -13,11 +16,11 @@ from clinic.request_context import current_request, request_id
 __all__ = ["audit", "client_ip"]
 
 
-def audit(action, record=None, *, patient=None, outcome=AuditEvent.Outcome.ALLOWED,
+def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Outcome.ALLOWED,
           object_type="", object_id="", actor_label=""):
-    """Record one read or write of patient data."""
+    """Record one read or write of patient data by `user`, the staff member acting (None for
+    a patient's link or a background check, which `actor_label` names)."""
     request = current_request()
-    user = getattr(request, "user", None) if request is not None else None
     staff = user if user is not None and user.is_authenticated else None
     return AuditEvent.objects.create(
         actor=staff,
@@ -31,3 +34,13 @@ def audit(action, record=None, *, patient=None, outcome=AuditEvent.Outcome.ALLOW
         ip_address=client_ip(request) if request is not None else None,
         request_id=request_id(),
     )
+
+
+def audit_shown(action, patients, *, user):
+    """Record that a page listing patients (a dashboard, a search) showed these to `user`:
+    one entry per patient, however many of its rows named them."""
+    shown = set()
+    for patient in patients:
+        if patient.pk not in shown:
+            shown.add(patient.pk)
+            audit(action, patient, user=user, patient=patient)

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit, client_ip
+from consultations.access import RecordedRefusal, atomic_recording_refusals, staff_change_check
 from consultations.models import SignedConsent, TreatmentPlan
 from treatments.models import TreatmentConsent
 from treatments.snapshot import catalogue_version
@@ -32,6 +33,10 @@ class ConsentError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ConsentLinkRefused(RecordedRefusal, ConsentError):
+    """The patient's link cannot be used to sign now; the message says why, for them."""
 
 
 def procedure_fingerprint(procedure, plan):
@@ -117,17 +122,31 @@ def _same_name(typed, full_name):
     return norm(typed) == norm(full_name)
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def consent_sign(*, request, plan, procedure, language, typed_name, agreed, signature,
-                 typed_only, shown_sha256, handed_over_by=None, actor_label=""):
-    """Record the patient's consent to one planned procedure, exactly as they were shown it.
+                 typed_only, shown_sha256, link=None, handed_over_by=None):
+    """Record the patient's consent to one planned procedure, exactly as they were shown it:
+    from their own `link`, or on the clinic's screen `handed_over_by` a clinician.
 
-    Refused when the plan is not shared or accepted, the procedure is on hold, the text
-    changed since it was shown, the typed name is not the patient's, the box is not ticked
-    or there is neither a signature nor the choice of a typed name only.
+    Refused when the link is revoked, expired or locked or the date of birth was not
+    confirmed on it, when the clinician is not staff of the patient's clinic allowed to
+    change plans, when the plan is not shared or accepted, the procedure is on hold, the
+    text changed since it was shown, the typed name is not the patient's, the box is not
+    ticked or there is neither a signature nor the choice of a typed name only.
     """
-    from consultations.plan_services import plan_recheck
+    from consultations.plan_services import link_actor, patient_link_check, plan_recheck
 
+    if (link is None) == (handed_over_by is None):
+        raise TypeError("consent_sign takes either the patient's link or the clinician who "
+                        "handed the screen over")
+    if link is not None:
+        link = patient_link_check(link, action="sign_consent", refusal=ConsentLinkRefused)
+        if link.plan_id != plan.pk:
+            raise ConsentError(_("That procedure is not in this plan."))
+    else:
+        staff_change_check(user=handed_over_by, patient=plan.consultation.patient,
+                           record=plan, action="sign_consent",
+                           permission="consultations.change_treatmentplan")
     plan = TreatmentPlan.objects.select_for_update().select_related(
         "consultation__patient").get(pk=plan.pk)
     if plan.status not in SIGNABLE_STATES:
@@ -161,15 +180,19 @@ def consent_sign(*, request, plan, procedure, language, typed_name, agreed, sign
         signed_at=timezone.now(), ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         in_clinic=handed_over_by is not None, handed_over_by=handed_over_by)
-    audit("sign_consent", plan, patient=patient, actor_label=actor_label)
+    audit("sign_consent", plan, user=handed_over_by, patient=patient,
+          actor_label=link_actor(link) if link is not None else "")
     return signed
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def consent_seen(*, user, consent):
     """A clinician has seen a signed consent in the inbox (the record itself is unchanged)."""
+    staff_change_check(user=user, patient=consent.plan.consultation.patient, record=consent,
+                       action="consent_seen", permission="consultations.change_treatmentplan")
     if consent.seen_at is None:
         SignedConsent.objects.filter(pk=consent.pk, seen_at__isnull=True).update(
             seen_at=timezone.now())
-        audit("consent_seen", consent.plan, patient=consent.plan.consultation.patient)
+        audit("consent_seen", consent.plan, user=user,
+              patient=consent.plan.consultation.patient)
     return consent

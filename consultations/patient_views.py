@@ -31,6 +31,7 @@ from consultations.consent import (
 from consultations.models import SignedConsent, TreatmentPlan
 from consultations.patient_plan import first_name, patient_plan_body, patient_plan_page
 from consultations.plan_services import (
+    PATIENT_VISIBLE_STATES,
     DateOfBirthCheck,
     PlanRuleError,
     plan_accept_by_patient,
@@ -44,7 +45,6 @@ from treatments.translations import translator
 
 # Each language named in itself, as language switchers do.
 LANGUAGES = dict(settings.LANGUAGES)
-VISIBLE_STATES = (TreatmentPlan.Status.SHARED, TreatmentPlan.Status.ACCEPTED)
 
 
 class DateOfBirthForm(forms.Form):
@@ -124,7 +124,7 @@ def with_link(view):
                 return render(request, "patients/plan_updating.html", {
                     "clinic": link.plan.consultation.patient.clinic, "token": token,
                     "languages": LANGUAGES, "language": translation.get_language()})
-        if link.plan.status not in VISIBLE_STATES:
+        if link.plan.status not in PATIENT_VISIBLE_STATES:
             return unavailable(request, "closed", 410)
         with translation.override(page_language(request, link)):
             return view(request, link, token, *args, **kwargs)
@@ -190,8 +190,9 @@ def date_of_birth_gate(request, link, token):
             request.session.cycle_key()
             request.session[session_key(link)] = timezone.now().isoformat()
             return redirect("patients:plan", token=token)
-        if outcome == DateOfBirthCheck.LOCKED:
-            return unavailable(request, "locked", 410)
+        if outcome in (DateOfBirthCheck.LOCKED, DateOfBirthCheck.REVOKED,
+                       DateOfBirthCheck.EXPIRED, DateOfBirthCheck.CLOSED):
+            return unavailable(request, outcome, 410)
         if outcome == DateOfBirthCheck.WAIT:
             form.add_error("date_of_birth", _(
                 "Please wait %(seconds)d seconds before trying again.") % {"seconds": wait})
@@ -229,9 +230,14 @@ def ask_question(request, link, token):
         return redirect("patients:plan", token=token)
     form = QuestionForm(request.POST)
     if form.is_valid():
-        plan_question_ask(link=link, message=form.cleaned_data["message"])
-        request.session["patient-message"] = _("Your question has been sent to the clinic.")
-        return redirect(reverse("patients:plan", kwargs={"token": token}) + "#question")
+        try:
+            plan_question_ask(link=link, message=form.cleaned_data["message"])
+        except PlanRuleError as error:
+            form.add_error("message", error.message)
+        else:
+            request.session["patient-message"] = _("Your question has been sent to the "
+                                                   "clinic.")
+            return redirect(reverse("patients:plan", kwargs={"token": token}) + "#question")
     return plan_page_response(request, link, token, form)
 
 
@@ -266,7 +272,7 @@ def pdf_response(request, html, filename, unavailable_context):
 
 # -- Consent ---------------------------------------------------------------------------------
 
-def consent_form(request, *, plan, procedure, language, actor_label="", handed_over_by=None,
+def consent_form(request, *, plan, procedure, language, link=None, handed_over_by=None,
                  extra=None):
     """The consent page for one planned procedure, and its signing: (response, signed).
     Shared by the patient's own link and the clinician's hand-over on a clinic screen."""
@@ -285,8 +291,8 @@ def consent_form(request, *, plan, procedure, language, actor_label="", handed_o
                 request=request, plan=plan, procedure=procedure, language=language,
                 typed_name=values["typed_name"], agreed=values["agreed"],
                 signature=values["signature"], typed_only=values["typed_only"],
-                shown_sha256=request.POST.get("shown", ""), handed_over_by=handed_over_by,
-                actor_label=actor_label)
+                shown_sha256=request.POST.get("shown", ""), link=link,
+                handed_over_by=handed_over_by)
         except ConsentError as error:
             if error.field:
                 errors[error.field] = error.message
@@ -315,8 +321,7 @@ def consent_page(request, link, token, procedure_pk):
         return unavailable(request, "unknown", 404)
     response, signed = consent_form(
         request, plan=plan, procedure=procedure, language=translation.get_language(),
-        actor_label=f"patient link #{link.pk}",
-        extra={"token": token, "languages": LANGUAGES, "language": translation.get_language(),
+        link=link, extra={"token": token, "languages": LANGUAGES, "language": translation.get_language(),
                "back_url": reverse("patients:plan", kwargs={"token": token})})
     if signed is None:
         return response

@@ -15,6 +15,11 @@ from django.utils.translation import gettext as _
 
 from clinic.audit import audit
 from clinic.models import AuditEvent
+from consultations.access import (
+    RecordedRefusal,
+    atomic_recording_refusals,
+    staff_change_check,
+)
 from consultations.models import (
     Consultation,
     course_dates,
@@ -58,22 +63,33 @@ LIVE_STATES = (TreatmentPlan.Status.DRAFT, TreatmentPlan.Status.SHARED,
                TreatmentPlan.Status.ACCEPTED)
 
 
+CHANGE_PLANS = "consultations.change_treatmentplan"
+
+
+def _plan_change_check(*, user, plan, action):
+    """Only the staff of the plan's clinic whose role changes plans may do this."""
+    staff_change_check(user=user, patient=plan.consultation.patient, record=plan,
+                       action=action, permission=CHANGE_PLANS)
+
+
 def plan_moves(plan):
     """The states this plan may move to next, in a fixed order."""
     allowed = ALLOWED_MOVES.get(plan.status, set())
     return [status for status in TreatmentPlan.Status.values if status in allowed]
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_create(*, user, consultation):
     """Start a draft plan from a submitted intake, recording what it was built on."""
+    staff_change_check(user=user, patient=consultation.patient, record=consultation,
+                       action="create_plan", permission="consultations.add_treatmentplan")
     if consultation.status != Consultation.Status.SUBMITTED:
         raise PlanRuleError(_("Submit the intake before building a plan from it."))
     plan = TreatmentPlan.objects.create(
         consultation=consultation, created_by=user, intake_version=consultation.version,
         catalogue_version=catalogue_version(),
     )
-    audit("create", plan, patient=consultation.patient)
+    audit("create", plan, user=user, patient=consultation.patient)
     return plan
 
 
@@ -122,7 +138,7 @@ def _cautions(flags):
     return sorted({flag.code for flag in flags if flag.severity == "relative"})
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None,
                        first_date=None, notes="", patient_note="", justification=""):
     """Add a procedure or aftercare product to a draft plan.
@@ -132,6 +148,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     unless the clinician writes why it is justified, which is stored with their name and
     the time. Refer-out options are not bookable and are refused too.
     """
+    _plan_change_check(user=user, plan=plan, action="add_procedure")
     _require_editable(plan)
     check = _checked_course(plan, treatment, first_date, sessions, interval_weeks)
     cautions = _cautions(check.flags)
@@ -143,7 +160,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     if plan.procedures.filter(treatment=treatment).exists():
         raise PlanRuleError(_("%(name)s is already in this plan.") % {"name": treatment.name},
                             field="treatment")
-    audit("add_procedure", plan, patient=plan.consultation.patient)
+    audit("add_procedure", plan, user=user, patient=plan.consultation.patient)
     return PlannedProcedure.objects.create(
         plan=plan, treatment=treatment, sessions=sessions, interval_weeks=interval_weeks,
         first_date=first_date, notes=notes, patient_note=patient_note,
@@ -155,7 +172,7 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     )
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_weeks=None,
                               first_date=None, notes=None, patient_note=None,
                               justification=""):
@@ -163,6 +180,7 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
     was added. A session moved into an absolute window is refused with the day it becomes
     possible; a caution not reviewed before needs a justification written for it (the
     earlier one, unchanged, is refused)."""
+    _plan_change_check(user=user, plan=plan, action="reschedule_procedure")
     _require_editable(plan)
     if procedure.plan_id != plan.pk:
         raise PlanRuleError(_("That procedure is not in this plan."))
@@ -191,17 +209,19 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
         procedure.patient_note = patient_note
     procedure.reviewed_flags = sorted(flag_key(flag) for flag in check.flags)
     procedure.save()
-    audit("reschedule_procedure", plan, patient=plan.consultation.patient)
+    audit("reschedule_procedure", plan, user=user,
+          patient=plan.consultation.patient)
     return procedure
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_procedure_remove(*, user, plan, procedure):
+    _plan_change_check(user=user, plan=plan, action="remove_procedure")
     _require_editable(plan)
     if procedure.plan_id != plan.pk:
         raise PlanRuleError(_("That procedure is not in this plan."))
     procedure.delete()
-    audit("remove_procedure", plan, patient=plan.consultation.patient)
+    audit("remove_procedure", plan, user=user, patient=plan.consultation.patient)
 
 
 def plan_reason_needed(plan, to):
@@ -209,7 +229,7 @@ def plan_reason_needed(plan, to):
         plan.status != TreatmentPlan.Status.DRAFT
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_status_change(*, user, plan, to, reason=""):
     """Move a plan along draft -> shared -> accepted, back to draft, or withdraw it.
 
@@ -217,6 +237,7 @@ def plan_status_change(*, user, plan, to, reason=""):
     updating it) or withdrawn; either needs a reason, as does withdrawing a shared plan.
     Every move is recorded with who made it and why.
     """
+    _plan_change_check(user=user, plan=plan, action="status_change")
     if to not in ALLOWED_MOVES.get(plan.status, set()):
         raise PlanRuleError(_("A %(current)s plan cannot become %(target)s.") % {
             "current": plan.get_status_display().lower(),
@@ -253,11 +274,11 @@ def plan_status_change(*, user, plan, to, reason=""):
     plan.save()
     PlanStatusChange.objects.create(plan=plan, from_status=moved_from, to_status=to,
                                     reason=reason, changed_by=user, changed_at=now)
-    audit(f"status_{to}", plan, patient=plan.consultation.patient)
+    audit(f"status_{to}", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_review(*, user, plan, justifications):
     """A clinician re-reviews a plan after the intake, the catalogue or the day changed.
 
@@ -266,6 +287,7 @@ def plan_review(*, user, plan, justifications):
     caution needs a justification written for it (`justifications` maps a procedure id to
     the text; the earlier text, unchanged, is refused).
     """
+    _plan_change_check(user=user, plan=plan, action="review")
     if plan.status not in LIVE_STATES:
         raise PlanRuleError(_("A withdrawn plan cannot be reviewed."))
     checks = plan_checks(plan)
@@ -312,7 +334,7 @@ def plan_review(*, user, plan, justifications):
     plan.intake_version = plan.consultation.version
     plan.catalogue_version = catalogue_version()
     plan.save()
-    audit("review", plan, patient=plan.consultation.patient)
+    audit("review", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 
@@ -355,7 +377,7 @@ def token_hash(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_share(*, user, plan, link_url, email=False):
     """Share a plan with its patient: the plan becomes shared, earlier links stop working,
     and a new personal link is made. Returns (link, token); only the token's hash is kept,
@@ -363,6 +385,7 @@ def plan_share(*, user, plan, link_url, email=False):
 
     `link_url` turns the token into the full address (the view knows the host).
     """
+    _plan_change_check(user=user, plan=plan, action="share")
     if plan.status == TreatmentPlan.Status.DRAFT:
         plan_status_change(user=user, plan=plan, to=TreatmentPlan.Status.SHARED)
     elif plan.status != TreatmentPlan.Status.SHARED:
@@ -390,16 +413,18 @@ def plan_share(*, user, plan, link_url, email=False):
         )
         link.emailed_to = patient.email
         link.save(update_fields=["emailed_to"])
-    audit("share", plan, patient=patient)
+    audit("share", plan, user=user, patient=patient)
     return link, token
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_share_link_revoke(*, user, link):
+    _plan_change_check(user=user, plan=link.plan, action="revoke_link")
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), user
         link.save(update_fields=["revoked_at", "revoked_by"])
-        audit("revoke_link", link.plan, patient=link.plan.consultation.patient)
+        audit("revoke_link", link.plan, user=user,
+              patient=link.plan.consultation.patient)
     return link
 
 
@@ -407,7 +432,50 @@ class DateOfBirthCheck:
     ACCEPTED = "accepted"
     WRONG = "wrong"
     WAIT = "wait"
+    # Refused whatever the answer: the link's state, or a plan the patient no longer sees.
     LOCKED = "locked"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+
+
+# The states in which the patient's link shows their plan.
+PATIENT_VISIBLE_STATES = (TreatmentPlan.Status.SHARED, TreatmentPlan.Status.ACCEPTED)
+
+
+def link_actor(link):
+    """How the audit trail names a patient acting from their link."""
+    return f"patient link #{link.pk}"
+
+
+class LinkRefused(RecordedRefusal, PlanRuleError):
+    """The patient's link cannot be used for this now; the message says why, for them."""
+
+
+def patient_link_check(link, *, action, refusal=LinkRefused, now=None):
+    """The link as it stands now (read again and locked), refused with `refusal` (and
+    recorded) when it is revoked, expired or locked, or when nobody has confirmed the
+    patient's date of birth on it within the visit (PLAN_LINK_VISIT_MINUTES)."""
+    link = (PlanShareLink.objects.select_for_update(of=("self",))
+            .select_related("plan__consultation__patient__clinic").get(pk=link.pk))
+    now = now or timezone.now()
+    state = link.state(now)
+    if state == "active":
+        visit = datetime.timedelta(minutes=settings.PLAN_LINK_VISIT_MINUTES)
+        if link.last_opened_at is None or now - link.last_opened_at >= visit:
+            state = "unverified"
+    if state == "active":
+        return link
+    message = {
+        "revoked": _("This link has been replaced or withdrawn by the clinic."),
+        "expired": _("This link has expired."),
+        "locked": _("This link is locked because the date of birth was entered wrongly too "
+                    "many times."),
+        "unverified": _("Please confirm your date of birth first."),
+    }[state]
+    raise refusal(message, entry={"action": action, "record": link.plan,
+                                  "patient": link.plan.consultation.patient,
+                                  "actor_label": link_actor(link)})
 
 
 @transaction.atomic
@@ -415,18 +483,25 @@ def plan_link_check_date_of_birth(*, link, date_of_birth):
     """The patient proves who they are with their date of birth.
 
     A wrong answer counts against the link, which locks after PLAN_LINK_MAX_ATTEMPTS; after
-    each wrong answer the next try must wait (doubling each time). Returns the outcome and,
-    for a wait, the seconds left.
+    each wrong answer the next try must wait (doubling each time). A revoked, expired or
+    locked link, or one whose plan the patient can no longer open, is refused whatever the
+    answer, as is a try during the wait; every refusal is recorded. Returns the outcome
+    and, for a wait, the seconds left.
     """
-    link = PlanShareLink.objects.select_for_update().get(pk=link.pk)
+    link = (PlanShareLink.objects.select_for_update(of=("self",))
+            .select_related("plan__consultation__patient").get(pk=link.pk))
     now = timezone.now()
     patient = link.plan.consultation.patient
-    who = f"patient link #{link.pk}"
-    if link.state(now) == "locked":
+    who = link_actor(link)
+    state = link.state(now)
+    if state == "active" and link.plan.status not in PATIENT_VISIBLE_STATES:
+        state = DateOfBirthCheck.CLOSED
+    waiting = link.next_attempt_at and link.next_attempt_at > now
+    if state != "active" or waiting:
         audit("verify", link.plan, patient=patient, actor_label=who,
               outcome=AuditEvent.Outcome.DENIED)
-        return DateOfBirthCheck.LOCKED, 0
-    if link.next_attempt_at and link.next_attempt_at > now:
+        if state != "active":
+            return state, 0
         return DateOfBirthCheck.WAIT, math.ceil((link.next_attempt_at - now).total_seconds())
     if date_of_birth == patient.date_of_birth:
         link.failed_attempts, link.next_attempt_at, link.last_opened_at = 0, None, now
@@ -445,10 +520,12 @@ def plan_link_check_date_of_birth(*, link, date_of_birth):
     return (DateOfBirthCheck.LOCKED if link.locked_at else DateOfBirthCheck.WRONG), 0
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_accept_by_patient(*, link):
-    """The patient accepts their shared plan from their link; not while the clinic has a
-    planned procedure to review."""
+    """The patient accepts their shared plan from their link, once they have confirmed
+    their date of birth on it; not from a revoked, expired or locked link, and not while
+    the clinic has a planned procedure to review."""
+    link = patient_link_check(link, action="accept")
     plan = TreatmentPlan.objects.select_for_update().get(pk=link.plan_id)
     if plan.status == TreatmentPlan.Status.ACCEPTED:
         return plan
@@ -463,19 +540,25 @@ def plan_accept_by_patient(*, link):
     plan.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
     PlanStatusChange.objects.create(plan=plan, from_status=TreatmentPlan.Status.SHARED,
                                     to_status=TreatmentPlan.Status.ACCEPTED, changed_at=now)
-    audit("accept", plan, patient=plan.consultation.patient,
-          actor_label=f"patient link #{link.pk}")
+    audit("accept", plan, patient=plan.consultation.patient, actor_label=link_actor(link))
     return plan
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_question_ask(*, link, message):
+    """The patient asks the clinic about their plan from their link, once they have
+    confirmed their date of birth on it, while the plan is theirs to see (shared or
+    accepted)."""
+    link = patient_link_check(link, action="question")
+    if link.plan.status not in PATIENT_VISIBLE_STATES:
+        raise PlanRuleError(_("This plan cannot take questions now. Please contact the "
+                              "clinic."), field="message")
     message = (message or "").strip()
     if not message:
         raise PlanRuleError(_("Write your question first."), field="message")
     question = PlanQuestion.objects.create(plan=link.plan, message=message[:4000])
     audit("question", link.plan, patient=link.plan.consultation.patient,
-          actor_label=f"patient link #{link.pk}")
+          actor_label=link_actor(link))
     clinic = link.plan.consultation.patient.clinic
     if clinic.email:
         send_mail(
@@ -487,15 +570,16 @@ def plan_question_ask(*, link, message):
     return question
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_question_answer(*, user, question, answer):
     """A clinician answers a patient's question: the answer shows on the patient's page,
     and the patient is emailed a notice in their language that holds no health data."""
+    question = PlanQuestion.objects.select_for_update(of=("self",)).select_related(
+        "plan__consultation__patient__clinic").get(pk=question.pk)
+    _plan_change_check(user=user, plan=question.plan, action="answer_question")
     answer = (answer or "").strip()
     if not answer:
         raise PlanRuleError(_("Write the answer first."), field="answer")
-    question = PlanQuestion.objects.select_for_update().select_related(
-        "plan__consultation__patient__clinic").get(pk=question.pk)
     if question.answered_at is not None:
         raise PlanRuleError(_("This question has already been answered."), field="answer")
     question.answer, question.answered_by, question.answered_at = (
@@ -503,7 +587,7 @@ def plan_question_answer(*, user, question, answer):
     question.save(update_fields=["answer", "answered_by", "answered_at"])
     plan = question.plan
     patient = plan.consultation.patient
-    audit("answer_question", plan, patient=patient)
+    audit("answer_question", plan, user=user, patient=patient)
     if patient.email:
         clinic = patient.clinic
         with translation.override(patient.preferred_language):
@@ -516,12 +600,13 @@ def plan_question_answer(*, user, question, answer):
     return question
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def plan_acceptance_acknowledge(*, user, plan):
     """A clinician has seen that the patient accepted their plan: it leaves the inbox."""
+    _plan_change_check(user=user, plan=plan, action="acceptance_seen")
     if plan.status != TreatmentPlan.Status.ACCEPTED or plan.acceptance_seen_at is not None:
         return plan
     plan.acceptance_seen_at = timezone.now()
     TreatmentPlan.objects.filter(pk=plan.pk).update(acceptance_seen_at=plan.acceptance_seen_at)
-    audit("acceptance_seen", plan, patient=plan.consultation.patient)
+    audit("acceptance_seen", plan, user=user, patient=plan.consultation.patient)
     return plan

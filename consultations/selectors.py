@@ -10,7 +10,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from clinic.audit import audit
+from clinic.audit import audit, audit_shown
 from clinic.models import AuditEvent
 from clinic.roles import staff_membership
 from consultations.intake import IntakeCatalogue, intake_from_consultation
@@ -71,22 +71,23 @@ def patient_list(*, user, query=""):
         if len(digits) >= 3:
             match |= Q(phone_digits__contains=digits)
         patients = patients.filter(match)
-    audit("list", object_type="patient")
+    audit("list", user=user, object_type="patient")
     return patients.annotate(last_consultation=Max("consultations__consultation_date")).order_by(
         "full_name", "date_of_birth", "id")
 
 
-def denied(object_type, pk):
+def denied(object_type, pk, *, user):
     """Record a refused read, then answer as if nothing were there."""
-    audit("view", object_type=object_type, object_id=pk, outcome=AuditEvent.Outcome.DENIED)
+    audit("view", user=user, object_type=object_type, object_id=pk,
+          outcome=AuditEvent.Outcome.DENIED)
     return Http404()
 
 
 def patient_get(*, user, pk):
     patient = _clinic_patients(user).filter(pk=pk).first()
     if patient is None:
-        raise denied("patient", pk)
-    audit("view", patient, patient=patient)
+        raise denied("patient", pk, user=user)
+    audit("view", patient, user=user, patient=patient)
     return patient
 
 
@@ -122,12 +123,12 @@ def consultation_with_answers(consultation):
             .prefetch_related(*answers_prefetched()).get())
 
 
-def _consultation_audited_get(consultations, pk):
+def _consultation_audited_get(consultations, pk, *, user):
     try:
         consultation = consultations.get(pk=pk)
     except Consultation.DoesNotExist:
-        raise denied("consultation", pk) from None
-    audit("view", consultation, patient=consultation.patient)
+        raise denied("consultation", pk, user=user) from None
+    audit("view", consultation, user=user, patient=consultation.patient)
     return consultation
 
 
@@ -135,7 +136,7 @@ def consultation_get(*, user, pk):
     """One consultation of the user's clinic with all its answers, or 404."""
     return _consultation_audited_get(
         _clinic_consultations(user).select_related("patient", "clinician", "updated_by")
-        .prefetch_related(*answers_prefetched()), pk)
+        .prefetch_related(*answers_prefetched()), pk, user=user)
 
 
 def consultation_summary_get(*, user, pk):
@@ -146,7 +147,7 @@ def consultation_summary_get(*, user, pk):
                   .order_by("-created_at", "-id"))
     return _consultation_audited_get(
         _clinic_consultations(user).select_related("patient")
-        .annotate(open_plan_id=Subquery(open_plans.values("pk")[:1])), pk)
+        .annotate(open_plan_id=Subquery(open_plans.values("pk")[:1])), pk, user=user)
 
 
 def consultation_revisions(consultation):
@@ -154,17 +155,23 @@ def consultation_revisions(consultation):
 
 
 def dashboard(*, user):
-    """What a clinician needs first thing: today's consultations, their own drafts, and the
-    clinic's recently seen patients."""
+    """What a clinician needs first thing: today's consultations, their own drafts, the
+    clinic's recently seen patients and its inbox. Every patient it names is recorded as
+    shown to them."""
     consultations = _clinic_consultations(user).select_related("patient", "clinician")
     today = timezone.localdate()
-    return {
-        "today": consultations.filter(consultation_date=today).order_by("patient__full_name"),
-        "drafts": consultations.filter(status=Consultation.Status.DRAFT,
-                                       clinician=user).order_by("-updated_at")[:20],
-        "recent_patients": _clinic_patients(user).order_by("-updated_at")[:10],
+    page = {
+        "today": list(consultations.filter(consultation_date=today)
+                      .order_by("patient__full_name")),
+        "drafts": list(consultations.filter(status=Consultation.Status.DRAFT, clinician=user)
+                       .order_by("-updated_at")[:20]),
+        "recent_patients": list(_clinic_patients(user).order_by("-updated_at")[:10]),
         "inbox": inbox(user=user),
     }
+    audit_shown("dashboard", [consultation.patient for consultation in page["today"]]
+                + [consultation.patient for consultation in page["drafts"]]
+                + page["recent_patients"] + _inbox_patients(page["inbox"]), user=user)
+    return page
 
 
 def intake_catalogue():
@@ -262,20 +269,29 @@ AWAITING_REVIEW = Q(needs_review_since__isnull=False) & ~Q(
 def inbox(*, user, limit=20):
     """What waits for the clinic's answer, oldest first: patients' questions, acceptances
     and consents signed from the patient's link that nobody has seen, plans that need
-    review."""
+    review. (The dashboard shows it, and records the patients it names.)"""
     return {
-        "questions": (PlanQuestion.objects.filter(_unanswered(), plan__in=_clinic_plans(user))
-                      .select_related("plan__consultation__patient")
-                      .order_by("asked_at", "id")[:limit]),
-        "acceptances": (_clinic_plans(user).filter(UNSEEN_ACCEPTANCE)
-                        .select_related("consultation__patient")
-                        .order_by("accepted_at", "id")[:limit]),
-        "reviews": plans_needing_review(user=user, limit=limit),
-        "consents": (SignedConsent.objects.filter(_unseen_from_link(),
-                                                  plan__in=_clinic_plans(user))
-                     .select_related("plan__consultation__patient", "treatment")
-                     .order_by("signed_at", "id")[:limit]),
+        "questions": list(PlanQuestion.objects.filter(_unanswered(),
+                                                      plan__in=_clinic_plans(user))
+                          .select_related("plan__consultation__patient")
+                          .order_by("asked_at", "id")[:limit]),
+        "acceptances": list(_clinic_plans(user).filter(UNSEEN_ACCEPTANCE)
+                            .select_related("consultation__patient")
+                            .order_by("accepted_at", "id")[:limit]),
+        "reviews": list(plans_needing_review(user=user, limit=limit)),
+        "consents": list(SignedConsent.objects.filter(_unseen_from_link(),
+                                                      plan__in=_clinic_plans(user))
+                         .select_related("plan__consultation__patient", "treatment")
+                         .order_by("signed_at", "id")[:limit]),
     }
+
+
+def _inbox_patients(waiting):
+    """The patients an inbox names, in its order."""
+    return ([question.plan.consultation.patient for question in waiting["questions"]]
+            + [plan.consultation.patient for plan in waiting["acceptances"]]
+            + [plan.consultation.patient for plan in waiting["reviews"]]
+            + [consent.plan.consultation.patient for consent in waiting["consents"]])
 
 
 def inbox_counts(*, user):
@@ -315,8 +331,8 @@ def plan_get(*, user, pk):
         .first()
     )
     if plan is None:
-        raise denied("treatmentplan", pk)
-    audit("view", plan, patient=plan.consultation.patient)
+        raise denied("treatmentplan", pk, user=user)
+    audit("view", plan, user=user, patient=plan.consultation.patient)
     return plan
 
 

@@ -16,8 +16,13 @@ from consultations.models import (
     Patient,
 )
 from clinic.audit import audit
+from consultations.access import (
+    NotYourClinic,
+    atomic_recording_refusals,
+    staff_change_check,
+)
 from consultations.plan_services import LIVE_STATES, plans_recheck
-from consultations.selectors import procedures_prefetched, user_clinic_id
+from consultations.selectors import procedures_prefetched
 from treatments.models import Concern, Condition, DatedQuestion
 
 
@@ -29,27 +34,23 @@ class IntakeEditConflict(Exception):
         self.consultation = consultation
 
 
-class NotYourClinic(Exception):
-    """A write aimed at another clinic's record."""
-
-
 def _person_name(user):
     return user.get_full_name() or user.get_username()
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def patient_save(*, user, data, patient=None):
     """Register a patient in the user's clinic, or update one of its patients."""
-    clinic_id = user_clinic_id(user)
-    if clinic_id is None or (patient is not None and patient.clinic_id != clinic_id):
-        raise NotYourClinic
     action = "update" if patient is not None else "create"
+    clinic_id = staff_change_check(
+        user=user, patient=patient, record=patient, object_type="patient", action=action,
+        permission="consultations.change_patient" if patient else "consultations.add_patient")
     patient = patient or Patient(clinic_id=clinic_id, created_by=user)
     for field, value in data.items():
         setattr(patient, field, value)
     patient.full_clean()
     patient.save()
-    audit(action, patient, patient=patient)
+    audit(action, patient, user=user, patient=patient)
     return patient
 
 
@@ -71,7 +72,7 @@ def _changed_keys(before, after):
     return changed
 
 
-@transaction.atomic
+@atomic_recording_refusals
 def consultation_save(*, user, patient, answers, submit, consultation=None,
                       expected_version=None, submission_key=None):
     """Save an intake as a draft or submit it, and record the revision.
@@ -84,8 +85,11 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
     ever matched among this patient's consultations, so another patient's or clinic's key
     never returns their record.
     """
-    if patient.clinic_id != user_clinic_id(user):
-        raise NotYourClinic
+    staff_change_check(
+        user=user, patient=patient, record=consultation, object_type="consultation",
+        action="update" if consultation is not None else "create",
+        permission=("consultations.change_consultation" if consultation is not None
+                    else "consultations.add_consultation"))
     now = timezone.now()
     if consultation is None and submission_key is not None:
         repeated = Consultation.objects.filter(submission_key=submission_key,
@@ -97,7 +101,9 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
                                     submission_key=submission_key)
     else:
         if consultation.patient_id != patient.pk:
-            raise NotYourClinic
+            raise NotYourClinic(entry={"action": "update", "user": user,
+                                       "object_type": "consultation",
+                                       "object_id": consultation.pk})
         claimed = Consultation.objects.filter(pk=consultation.pk, version=expected_version).update(
             version=F("version") + 1)
         if not claimed:
@@ -140,7 +146,7 @@ def consultation_save(*, user, patient, answers, submit, consultation=None,
         changes=_changed_keys(previous.answers if previous else {}, answers),
     )
     audit("submit" if submit else ("create" if consultation.version == 1 else "update"),
-          consultation, patient=patient)
+          consultation, user=user, patient=patient)
     if consultation.version > 1:
         # An edit can bring a planned procedure a new flag, in whatever state its plan is.
         plans_recheck(consultation.plans.filter(status__in=LIVE_STATES)

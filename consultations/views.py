@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from clinic.audit import audit
+from clinic.audit import audit, audit_shown
 from clinic.middleware import HANDOVER, PENDING_INTAKE
 from clinic.models import AuditEvent
 from consultations import selectors
@@ -79,6 +79,14 @@ class PatientListView(PermissionRequiredMixin, ListView):
         query = self.search_form.cleaned_data["q"] if self.search_form.is_valid() else ""
         self.query = query
         return selectors.patient_list(user=self.request.user, query=query)
+
+    def paginate_queryset(self, queryset, page_size):
+        """The page of patients shown, each recorded as shown (read once, for both)."""
+        paginator, page, patients, is_paginated = super().paginate_queryset(queryset,
+                                                                            page_size)
+        page.object_list = list(patients)
+        audit_shown("listed", page.object_list, user=self.request.user)
+        return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(search_form=self.search_form, query=self.query, **kwargs)
@@ -624,7 +632,7 @@ class ConsentHandbackView(PermissionRequiredMixin, TemplateView):
     def post(self, request, pk):
         selectors.plan_get(user=request.user, pk=pk)
         if not request.user.check_password(request.POST.get("password", "")):
-            audit("handback", object_type="treatmentplan", object_id=pk,
+            audit("handback", user=request.user, object_type="treatmentplan", object_id=pk,
                   outcome=AuditEvent.Outcome.DENIED)
             return self.render_to_response(self.get_context_data(
                 error=_("That is not your password. Only the clinician who handed the screen "
@@ -641,7 +649,7 @@ class PlanConsentPdfView(PermissionRequiredMixin, View):
         plan = selectors.plan_get(user=request.user, pk=pk)
         consent = get_object_or_404(plan.consents.select_related(
             "plan__consultation__patient__clinic"), pk=consent_pk)
-        audit("consent_pdf", plan, patient=plan.consultation.patient)
+        audit("consent_pdf", plan, user=request.user, patient=plan.consultation.patient)
         with translation.override(consent.language):
             return consent_pdf_response(request, consent)
 

@@ -14,6 +14,7 @@ from django.contrib.admin.sites import site
 from django.test import Client
 from django.urls import reverse
 
+from clinic.models import AuditEvent
 from consultations.consent import consent_document, consent_states
 from consultations.models import SignedConsent
 from consultations.plan_services import (
@@ -184,6 +185,17 @@ class TestASignedConsentIsKept:
         assert not admin.has_add_permission(request)
         assert not admin.has_change_permission(request, signed[2])
         assert not admin.has_delete_permission(request, signed[2])
+
+    def test_the_admin_list_records_whose_consents_it_showed(self, signed, client_as,
+                                                             superuser):
+        plan, _procedure, _consent = signed
+
+        page = client_as(superuser).get(reverse("admin:consultations_signedconsent_changelist"))
+
+        assert "Nora Byrne" in page.content.decode()
+        shown = AuditEvent.objects.filter(action="listed")
+        assert [(e.actor, e.patient) for e in shown] == [
+            (superuser, plan.consultation.patient)]
 
     def test_a_moved_date_supersedes_it(self, signed, clinician):
         plan, procedure, _consent = signed

@@ -14,6 +14,7 @@ from consultations.plan_services import (
     PlanRuleError,
     plan_accept_by_patient,
     plan_create,
+    plan_link_check_date_of_birth,
     plan_procedure_add,
     plan_review,
     plan_share,
@@ -59,6 +60,13 @@ def plan_in(state, clinician, consultation, first_date=datetime.date(2027, 2, 1)
     plan.refresh_from_db()
     assert plan.status == state and plan.needs_review_since is None
     return plan, token
+
+
+def confirmed_link(plan):
+    """The plan's link once the patient has confirmed their date of birth on it."""
+    link = plan.links.get()
+    assert plan_link_check_date_of_birth(link=link, date_of_birth=BIRTH)[0] == "accepted"
+    return link
 
 
 def edit_intake(client, consultation, **answers):
@@ -192,7 +200,7 @@ class TestThePatientsPage:
         edit_intake(client, consultation, condition_keloid_tendency="yes")
 
         with pytest.raises(PlanRuleError, match="reviewing this plan"):
-            plan_accept_by_patient(link=plan.links.get())
+            plan_accept_by_patient(link=confirmed_link(plan))
 
         plan.refresh_from_db()
         assert plan.status == "shared"
@@ -294,7 +302,7 @@ class TestTheInbox:
     def test_lists_questions_acceptances_and_reviews_oldest_first_with_counts(
             self, client_as, clinician, patient, asked):
         plan = asked.plan
-        plan_accept_by_patient(link=plan.links.get())
+        plan_accept_by_patient(link=confirmed_link(plan))
         client = client_as(clinician)
 
         dashboard = client.get(reverse("clinic:home"))

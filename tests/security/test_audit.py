@@ -7,12 +7,13 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEvent, AuditTrailIsAppendOnly
-from consultations.models import Consultation
+from consultations.models import Consultation, TreatmentPlan
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from tests.consultations.intake_data import complete_intake
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import ConsultationFactory, PatientFactory, UserFactory
 from treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +84,80 @@ class TestReadsAndWritesAreRecorded:
                          ("verify", "treatmentplan", "allowed"),
                          ("view", "treatmentplan", "allowed"),
                          ("pdf", "treatmentplan", "allowed")]
+
+
+class TestWhoWasShown:
+    """A page listing patients records which it showed, not only that it was opened."""
+
+    def shown(self, action):
+        entries = AuditEvent.objects.filter(action=action).order_by("id")
+        assert all(e.object_type == "patient" and e.object_id == str(e.patient_id)
+                   and e.outcome == "allowed" for e in entries)
+        return [e.patient for e in entries]
+
+    def test_the_dashboard_records_each_patient_it_names_once(self, client_as, clinician,
+                                                              clinic, other_clinic):
+        waiting = PatientFactory(clinic=clinic, full_name="Only In The Inbox")
+        plan = plan_create(user=clinician, consultation=ConsultationFactory(
+            patient=waiting, clinician=clinician, consultation_date=datetime.date(2026, 11, 2)))
+        TreatmentPlan.objects.filter(pk=plan.pk).update(needs_review_since=timezone.now())
+        recent = PatientFactory.create_batch(10, clinic=clinic)
+        seen_today = ConsultationFactory(patient=recent[0], clinician=clinician)
+        ConsultationFactory(patient=recent[0], clinician=clinician, status="draft")
+        ConsultationFactory(patient=PatientFactory(clinic=other_clinic))
+        before = AuditEvent.objects.count()
+
+        page = client_as(clinician).get(reverse("clinic:home"))
+
+        assert waiting.full_name in page.content.decode()
+        assert seen_today in page.context["today"]
+        shown = self.shown("dashboard")
+        assert sorted(p.pk for p in shown) == sorted(p.pk for p in [waiting, *recent])
+        assert AuditEvent.objects.count() - before == len(shown)
+        assert {e.actor for e in AuditEvent.objects.filter(action="dashboard")} == {clinician}
+
+    def test_the_patient_list_records_the_page_of_patients_it_shows(self, client_as,
+                                                                   clinician, clinic):
+        PatientFactory.create_batch(30, clinic=clinic)
+        client = client_as(clinician)
+
+        first = client.get(reverse("consultations:patient-list"))
+        on_first = [p.pk for p in first.context["patients"]]
+        assert [p.pk for p in self.shown("listed")] == on_first and len(on_first) == 25
+
+        second = client.get(reverse("consultations:patient-list"), {"page": 2})
+        on_second = [p.pk for p in second.context["patients"]]
+        assert [p.pk for p in self.shown("listed")] == on_first + on_second
+        assert len(on_second) == 5
+
+    def test_a_search_records_only_the_patients_it_found(self, client_as, clinician, clinic,
+                                                         other_clinic):
+        found = PatientFactory(clinic=clinic, full_name="Amelia Stone")
+        PatientFactory(clinic=clinic, full_name="Bruno Costa")
+        PatientFactory(clinic=other_clinic, full_name="Amelia Other")
+
+        client_as(clinician).get(reverse("consultations:patient-list"), {"q": "Amelia"})
+
+        assert self.shown("listed") == [found]
+        assert events(action="list") == [("list", "patient", "allowed")]
+
+    def test_a_date_of_birth_try_during_the_wait_is_recorded_as_denied(
+            self, client_as, clinician, clinic, settings):
+        settings.PLAN_LINK_RETRY_SECONDS = 60
+        patient = PatientFactory(clinic=clinic, date_of_birth=datetime.date(1990, 1, 1))
+        plan = plan_create(user=clinician, consultation=ConsultationFactory(
+            patient=patient, clinician=clinician))
+        plan_procedure_add(user=clinician, plan=plan,
+                           treatment=Treatment.objects.get(code="SILICONE_GEL"))
+        link, token = plan_share(user=clinician, plan=plan, link_url=str)
+        visitor = Client()
+
+        visitor.post(f"/p/{token}/", {"date_of_birth": "1991-01-01"})
+        waiting = visitor.post(f"/p/{token}/", {"date_of_birth": "1990-01-01"})
+
+        assert "Please wait" in waiting.content.decode()
+        assert events(patient=patient, actor_label=f"patient link #{link.pk}") == [
+            ("verify", "treatmentplan", "denied"), ("verify", "treatmentplan", "denied")]
 
 
 class TestAppendOnly:
