@@ -29,7 +29,7 @@ class EnrolmentCodeForm(forms.Form):
 
     enrolment_code = forms.CharField(
         label=_("Enrolment code"), max_length=40, strip=True,
-        help_text=_("Twelve letters and digits, for example ABCD-EFGH-JK23."),
+        help_text=_("Letters and digits in groups of four, for example ABCD-EFGH-JK23."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
                                       "spellcheck": "false"}))
 
