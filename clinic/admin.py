@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
@@ -98,6 +99,14 @@ class StaffUserAdmin(UserAdmin):
                                 "codes, gives a new enrolment code)"),
                   permissions=["enrolment"])
     def reset_authenticator(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            # Asked first: the staff member cannot sign in until they use the new code.
+            context = {**self.admin_site.each_context(request), "opts": self.opts,
+                       "title": _("Reset these authenticators?"), "accounts": queryset,
+                       "action_checkbox_name": ACTION_CHECKBOX_NAME}
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/clinic/authenticator_reset_confirm.html",
+                                    context)
         issued = [(account, *authenticator_reset(user=request.user, account=account))
                   for account in queryset]
         return self.codes_page(request, _("Authenticators reset"), issued)

@@ -5,6 +5,7 @@ import qrcode.image.svg
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -12,7 +13,6 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-from django.contrib.auth.views import redirect_to_login
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -164,8 +164,9 @@ def two_factor_setup(request):
             return render(request, "clinic/backup_codes.html", {
                 "codes": codes, "linked": True, "next": safe_next(request)})
     # Reloaded, or a wrong code: the key is not shown again.
-    return render(request, "clinic/two_factor_setup.html",
-                  {"step": "confirm", "form": form, "next": request.POST.get("next", "")})
+    return render(request, "clinic/two_factor_setup.html", {
+        "step": "confirm", "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", "")})
 
 
 def two_factor_link(request, token):

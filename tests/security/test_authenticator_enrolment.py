@@ -195,6 +195,30 @@ class TestEnrolmentCode:
         assert "That enrolment code is not right" in response.content.decode()
         assert "is-invalid" in response.content.decode()
 
+    def test_a_superuser_gives_one_from_the_staff_accounts(self, clinician, superuser,
+                                                           client_as, settings):
+        settings.REQUIRE_TWO_FACTOR = False
+        page = client_as(superuser).post(USERS, {"action": "issue_enrolment_code",
+                                                 "_selected_action": [clinician.pk]})
+        settings.REQUIRE_TWO_FACTOR = True
+
+        code = re.search(r'<code class="enrolment-code">([A-Z2-9-]+)</code>',
+                         page.content.decode()).group(1)
+        assert EnrolmentCode.objects.get(user=clinician).issued_by == superuser
+        assert shown_key(signed_in(clinician).post(SETUP, {"enrolment_code": code}))
+
+    @pytest.mark.parametrize("role", ["catalogue_admin", "clinician"])
+    def test_nobody_else_gives_one_from_the_admin(self, role, request, clinician, settings):
+        settings.REQUIRE_TWO_FACTOR = False
+        client = Client()
+        client.force_login(request.getfixturevalue(role))
+
+        response = client.post(USERS, {"action": "issue_enrolment_code",
+                                       "_selected_action": [clinician.pk]})
+
+        assert response.status_code == 403
+        assert not EnrolmentCode.objects.exists()
+
     def test_only_a_superuser_issues_codes(self, clinician, catalogue_admin):
         with pytest.raises(PermissionDenied):
             enrolment_code_issue(user=catalogue_admin, account=clinician)
@@ -346,7 +370,8 @@ class TestBackupCodes:
 
 
 def reset_by(client, account):
-    return client.post(USERS, {"action": "reset_authenticator", "_selected_action": [account.pk]})
+    return client.post(USERS, {"action": "reset_authenticator", "_selected_action": [account.pk],
+                               "confirmed": "yes"})
 
 
 class TestReset:
@@ -369,6 +394,17 @@ class TestReset:
             superuser, superuser.username, "user", str(clinician.pk))
         # The new code links a new authenticator.
         assert shown_key(signed_in(clinician).post(SETUP, {"enrolment_code": code}))
+
+    def test_the_superuser_is_asked_first(self, clinician, superuser, client_as, settings):
+        settings.REQUIRE_TWO_FACTOR = False
+        linked(clinician)
+
+        page = client_as(superuser).post(USERS, {"action": "reset_authenticator",
+                                                 "_selected_action": [clinician.pk]})
+
+        assert page.status_code == 200 and "Yes, reset them" in page.content.decode()
+        assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
+        assert not EnrolmentCode.objects.exists()
 
     def test_who_reset_it_and_when_shows_on_the_staff_account(self, clinician, superuser,
                                                               client_as, settings):
