@@ -395,6 +395,16 @@ class TestReset:
         # The new code links a new authenticator.
         assert shown_key(signed_in(clinician).post(SETUP, {"enrolment_code": code}))
 
+    def test_a_session_confirmed_with_the_lost_authenticator_must_confirm_again(
+            self, clinician, superuser):
+        linked(clinician)
+        client = verified(clinician)
+        assert client.get(PATIENTS).status_code == 200
+
+        authenticator_reset(user=superuser, account=clinician)
+
+        assert client.get(PATIENTS).url == CODE_PAGE
+
     def test_the_superuser_is_asked_first(self, clinician, superuser, client_as, settings):
         settings.REQUIRE_TWO_FACTOR = False
         linked(clinician)
