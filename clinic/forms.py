@@ -65,3 +65,20 @@ class SignInForm(AuthenticationForm):
                 raise forms.ValidationError(self.error_messages["wait"], code="wait",
                                             params={"seconds": seconds})
         return super().clean()
+
+
+class EnrolmentCodeForm(forms.Form):
+    """The one-time code a superuser gave the staff member to link their authenticator."""
+
+    error_messages = {"required": _("Enter the enrolment code your clinic's administrator "
+                                    "gave you.")}
+
+    enrolment_code = forms.CharField(
+        label=_("Enrolment code"), max_length=40, strip=True,
+        help_text=_("Letters and digits in groups of four, for example ABCD-EFGH-JK23."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                      "spellcheck": "false"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enrolment_code"].error_messages["required"] = self.error_messages["required"]

@@ -112,11 +112,12 @@ class SessionTimeoutMiddleware:
 
 
 class TwoFactorRequiredMiddleware:
-    """Where REQUIRE_TWO_FACTOR is on, a signed-in staff member must confirm a TOTP code
-    (or set up an authenticator first) before any staff page."""
+    """Where REQUIRE_TWO_FACTOR is on, a signed-in staff member must confirm a TOTP code or
+    a backup code (or link an authenticator first, with an enrolment code or link) before
+    any staff page."""
 
-    ALLOWED = {"clinic:two-factor", "clinic:two-factor-setup", "clinic:sign-out",
-               "clinic:healthz"}
+    ALLOWED = {"clinic:two-factor", "clinic:two-factor-setup", "clinic:two-factor-link",
+               "clinic:sign-out", "clinic:healthz"}
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -104,3 +105,55 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} " \
                f"{self.object_type} {self.object_id} ({self.outcome})"
+
+
+class EnrolmentCode(models.Model):
+    """What lets a staff member link their first authenticator: a one-time code an
+    administrator gives them, or a one-time link emailed to the account's address.
+
+    A password alone is not enough to link an authenticator, so a stolen password cannot
+    be turned into a second factor. Only a hash of the code is stored; a code works once,
+    for the account it was issued to, until it expires; issuing a new one voids the old.
+    """
+
+    class Kind(models.TextChoices):
+        CODE = "code", _("Code given by an administrator")
+        LINK = "link", _("Link sent by email")
+
+    class Reason(models.TextChoices):
+        FIRST = "first", _("First authenticator")
+        RESET = "reset", _("Lost authenticator reset")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="enrolment_codes", verbose_name=_("staff member"))
+    code_hash = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(_("given as"), max_length=10, choices=Kind.choices,
+                            default=Kind.CODE)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices,
+                              default=Reason.FIRST)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("issued by"))
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    emailed_to = models.EmailField(_("emailed to"), blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("authenticator enrolment code")
+        verbose_name_plural = _("authenticator enrolment codes")
+
+    def __str__(self):
+        return f"{self.user} {self.issued_at:%Y-%m-%d %H:%M} ({self.state()})"
+
+    def state(self, now=None):
+        """'open', 'used', 'voided' or 'expired'."""
+        if self.used_at:
+            return "used"
+        if self.voided_at:
+            return "voided"
+        if self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "open"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "treatments",
     "consultations",
@@ -217,6 +218,13 @@ AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 AXES_VERBOSE = False
 REQUIRE_TWO_FACTOR = env.bool("DJANGO_REQUIRE_2FA", default=True)
 OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="Clinic")
+# The first authenticator is linked with a one-time enrolment code (or emailed link) from a
+# superuser, never with the password alone; it works once, for this many hours. Staff get
+# this many single-use backup codes when they link it. Nobody, superusers included, sees an
+# authenticator's key or the backup codes in the admin.
+ENROLMENT_CODE_HOURS = env.int("DJANGO_ENROLMENT_CODE_HOURS", default=72)
+BACKUP_CODE_COUNT = 10
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content Security Policy: our own files only, scripts with a per-response nonce, nothing
 # inline, no plugins, no framing, no <base> tricks.

@@ -10,6 +10,8 @@ clinic_patterns = [
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("sign-in/code/", views.two_factor, name="two-factor"),
     path("sign-in/authenticator/", views.two_factor_setup, name="two-factor-setup"),
+    path("sign-in/authenticator/<str:token>/", views.two_factor_link, name="two-factor-link"),
+    path("sign-in/backup-codes/", views.backup_codes, name="backup-codes"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
+from clinic.services import backup_codes_regenerate, enrolment_code_issue
 from consultations.models import (
     Consultation,
     PlannedProcedure,
@@ -65,6 +66,8 @@ ACCESS = {
     "clinic:sign-out": {r: "login" for r in ROLES},
     "clinic:two-factor": STAFF_ONLY,
     "clinic:two-factor-setup": STAFF_ONLY,
+    "clinic:two-factor-link": STAFF_ONLY,
+    "clinic:backup-codes": STAFF_ONLY,
     "clinic:healthz": PUBLIC,
     "treatments:treatment-list": STAFF_ONLY,
     "treatments:treatment-detail": STAFF_ONLY,
@@ -117,6 +120,11 @@ ACCESS = {
     "admin:consultations_signedconsent_add": admin_access("forbidden", "forbidden"),
     "admin:consultations_signedconsent_delete": admin_access("forbidden", "forbidden"),
     "admin:clinic_auditevent_delete": admin_access("forbidden", "forbidden"),
+    "admin:clinic_enrolmentcode_add": admin_access("forbidden", "forbidden"),
+    "admin:clinic_enrolmentcode_delete": admin_access("forbidden", "forbidden"),
+    # Nobody, superusers included, is shown an authenticator's key again.
+    "admin:otp_totp_totpdevice_config": admin_access("forbidden", "forbidden"),
+    "admin:otp_totp_totpdevice_qrcode": admin_access("forbidden", "forbidden"),
     "admin:axes_*_add": admin_access("forbidden", "forbidden"),
     "admin:treatments_*": admin_access("ok", "ok"),
     "admin:*": admin_access("forbidden", "ok"),
@@ -170,8 +178,11 @@ def world(clinic, other_clinic):
         "catalogue_admin": UserFactory(clinic=clinic, role=CATALOGUE_ADMIN),
         "superuser": UserFactory(clinic=None, is_superuser=True, is_staff=True),
     }
-    # Records for every admin page to show: an authenticator, a failed sign-in.
+    # Records for every admin page to show: an authenticator, backup codes, an enrolment
+    # code, a failed sign-in.
     TOTPDevice.objects.create(user=users["superuser"], name="Phone", confirmed=True)
+    backup_codes_regenerate(user=users["superuser"])
+    enrolment_code_issue(user=users["superuser"], account=clinician_a)
     AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1",
                                  user_agent="test", failures_since_start=1)
     AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.1",

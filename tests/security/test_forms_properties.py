@@ -122,3 +122,6 @@ def test_two_step_code_form(client_as, clinician, code, settings):
     settings.REQUIRE_TWO_FACTOR = True
     response = client_as(clinician).post(reverse("clinic:two-factor-setup"), {"code": code})
     assert response.status_code < 500 and SCRIPT not in response.content.decode()
+    response = client_as(clinician).post(reverse("clinic:two-factor-setup"),
+                                         {"enrolment_code": code})
+    assert response.status_code < 500 and SCRIPT not in response.content.decode()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.services import enrolment_code_issue
 from consultations.models import Consultation
 from tests.consultations.intake_data import complete_intake
 from tests.factories import PASSWORD, PatientFactory
@@ -70,11 +71,15 @@ class TestTwoStepSignIn:
         assert right.status_code == 302
         assert client.get(reverse("consultations:patient-list")).status_code == 200
 
-    def test_a_first_sign_in_links_an_authenticator(self, client, clinician):
+    def test_a_first_sign_in_links_an_authenticator(self, client, clinician, superuser):
+        _enrolment, enrolment_code = enrolment_code_issue(user=superuser, account=clinician)
         sign_in(client, clinician.username)
 
         page = client.get(reverse("clinic:two-factor"), follow=True)
         assert page.redirect_chain[-1][0] == reverse("clinic:two-factor-setup")
+        assert "<svg" not in page.content.decode()
+        page = client.post(reverse("clinic:two-factor-setup"),
+                           {"enrolment_code": enrolment_code})
         assert "<svg" in page.content.decode()
         device = TOTPDevice.objects.get(user=clinician, confirmed=False)
 
