@@ -117,6 +117,8 @@ ACCESS = {
     "admin:consultations_signedconsent_add": admin_access("forbidden", "forbidden"),
     "admin:consultations_signedconsent_delete": admin_access("forbidden", "forbidden"),
     "admin:clinic_auditevent_delete": admin_access("forbidden", "forbidden"),
+    "admin:clinic_outgoingemail_add": admin_access("forbidden", "forbidden"),
+    "admin:clinic_outgoingemail_delete": admin_access("forbidden", "forbidden"),
     "admin:axes_*_add": admin_access("forbidden", "forbidden"),
     "admin:treatments_*": admin_access("ok", "ok"),
     "admin:*": admin_access("forbidden", "ok"),
