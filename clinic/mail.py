@@ -105,14 +105,16 @@ def outgoing_email_send(email_id):
             # A plan link that never left is not kept: the clinic shares the plan again.
             ours.update(status=OutgoingEmail.Status.FAILED, last_error=reason, claimed_at=None,
                         body="")
-            logger.error("Outgoing email #%s failed after %s attempts: %s", email_id,
-                         email.attempts, reason)
+            # The reason stays in the row (it may name the recipient); logs carry no
+            # patient data.
+            logger.error("Outgoing email #%s failed after %s attempts (%s)", email_id,
+                         email.attempts, type(error).__name__)
             return "failed"
         ours.update(status=OutgoingEmail.Status.PENDING, last_error=reason, claimed_at=None,
                     next_attempt_at=timezone.now() + datetime.timedelta(
                         seconds=retry_delay(email.attempts)))
-        logger.warning("Outgoing email #%s not sent (attempt %s), will retry: %s", email_id,
-                       email.attempts, reason)
+        logger.warning("Outgoing email #%s not sent (attempt %s, %s); tried again later",
+                       email_id, email.attempts, type(error).__name__)
         return "retry"
     ours.update(status=OutgoingEmail.Status.SENT, sent_at=timezone.now(), claimed_at=None,
                 body="")
