@@ -235,14 +235,25 @@ class MailWorker:
             env={**os.environ, **SERVER_ENV, **MAIL_ENV},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def kill(self, how=signal.SIGKILL):
+    def kill(self):
+        """SIGKILL to every process of the worker at once, as a crash would."""
         if self.process is not None:
             try:
-                os.killpg(self.process.pid, how)
+                os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait(30)
             self.process = None
+
+    def stop(self):
+        """SIGTERM, as systemd or Ctrl-C in `make run` sends: the worker finishes and stops."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill()
 
 
 class PatientBrowser:
@@ -358,7 +369,7 @@ def mail_faults():
             problems.append("questions refused while the worker was running")
         wait_until(lambda: (notices(status="sent").count() >= QUESTIONS + 3
                             and notices(status="sending").exists()), 60)
-        worker.kill(signal.SIGKILL)
+        worker.kill()
         sent_before = notices(status="sent").count() - QUESTIONS
         in_flight = notices(status="sending").count()
         time.sleep(int(MAIL_ENV["DJANGO_EMAIL_CLAIM_SECONDS"]) + 1)
@@ -381,7 +392,7 @@ def mail_faults():
         if delivered_in is None or counts[1] != QUESTIONS or len(second) != QUESTIONS:
             problems.append("notices lost or repeated after the worker was killed")
     finally:
-        worker.kill(signal.SIGTERM)
+        worker.stop()
         sink.stop()
         server.terminate()
         server.wait(10)

@@ -189,7 +189,9 @@ def world(clinic, other_clinic):
                        treatment=Treatment.objects.get(code="SILICONE_GEL"))
     tokens = {}
     for role in ("link_revoked", "link_expired", "link_valid"):
-        link, tokens[role] = plan_share(user=clinician_a, plan=plan, link_url=str)
+        # The first one emailed, so that the outgoing email list has a row to show.
+        link, tokens[role] = plan_share(user=clinician_a, plan=plan, link_url=str,
+                                        email=role == "link_revoked")
         if role == "link_expired":
             PlanShareLink.objects.filter(pk=link.pk).update(
                 revoked_at=None, expires_at=timezone.now() - datetime.timedelta(days=1))
