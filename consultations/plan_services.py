@@ -359,7 +359,8 @@ def token_hash(token):
 def plan_share(*, user, plan, link_url, email=False):
     """Share a plan with its patient: the plan becomes shared, earlier links stop working,
     and a new personal link is made. Returns (link, token); only the token's hash is kept,
-    so the link is shown to the clinician once (and emailed if asked).
+    so the link is shown to the clinician once (and emailed if asked: the email is kept with
+    the share and sent, in the patient's language, once the share is saved; see clinic.mail).
 
     `link_url` turns the token into the full address (the view knows the host).
     """
@@ -473,6 +474,8 @@ def plan_accept_by_patient(*, link):
 
 @transaction.atomic
 def plan_question_ask(*, link, message):
+    """A patient asks about their plan from their link. The question is stored whatever the
+    mail server does; the clinic's notice (no health data) leaves once it is saved."""
     message = (message or "").strip()
     if not message:
         raise PlanRuleError(_("Write your question first."), field="message")
