@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python 3.11+:
-#   make run    the demo on http://127.0.0.1:8000 (SQLite, catalogue and demo accounts loaded)
+#   make run    the demo on http://127.0.0.1:8000 (SQLite, catalogue and demo accounts loaded),
+#               with the worker that sends its email beside it
 #   make test   the whole test suite (PostgreSQL when DATABASE_URL is set, SQLite otherwise)
 
 PYTHON ?= python3
@@ -38,6 +39,9 @@ run: install .env
 	$(DEMO_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
 	$(DEMO_ENV) $(MANAGE) load_catalogue
 	$(DEMO_ENV) $(MANAGE) load_demo
+	@# The mail worker runs beside the web server and stops with it (Ctrl-C stops both).
+	$(DEMO_ENV) $(MANAGE) qcluster & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:8000
 
 test: install-test
@@ -57,6 +61,8 @@ bench: install-test
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m tests.benchmarks.http_benchmark
 
-# Restart a private PostgreSQL twice while intakes are submitted; check nothing is lost.
+# Restart a private PostgreSQL twice while intakes are submitted; stop the mail server, then
+# kill the mail worker mid-send, while patients ask questions: check nothing is lost or sent
+# twice.
 faults: install-test
 	$(BIN)/python -m tests.benchmarks.faults

@@ -6,8 +6,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from django_q.models import Failure, OrmQ, Schedule, Success
+
 from clinic.admin_site import HistoryAdmin
-from clinic.models import AuditEvent, Clinic, EnrolmentCode, StaffMembership
+from clinic.models import AuditEvent, Clinic, EnrolmentCode, OutgoingEmail, StaffMembership
 from clinic.services import (
     EnrolmentError,
     authenticator_reset,
@@ -141,3 +143,32 @@ class EnrolmentCodeAdmin(HistoryAdmin):
 
     def get_exclude(self, request, obj=None):
         return ["code_hash"]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(HistoryAdmin):
+    """Every email the app sent or is sending, with what went wrong: browse, never change.
+
+    The body is not shown: a plan link in it opens the patient's plan (it is emptied once
+    the email is sent). Emails carry links and notices, never health data.
+    """
+
+    list_display = ["created_at", "kind", "recipient", "clinic", "language", "status",
+                    "attempts", "next_attempt_at", "sent_at", "last_error"]
+    list_filter = ["status", "kind", "clinic"]
+    search_fields = ["recipient", "=message_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["clinic"]
+    fields = ["kind", "clinic", "recipient", "language", "subject", "message_id", "status",
+              "attempts", "last_error", "created_at", "next_attempt_at", "claimed_at",
+              "sent_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+# The task queue's own records (queued tasks, results, schedules) hold only an email's id
+# and belong to the queue: the outgoing email list above is where mail is followed.
+for model in (Success, Failure, OrmQ, Schedule):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

@@ -157,3 +157,52 @@ class EnrolmentCode(models.Model):
         if self.expires_at <= (now or timezone.now()):
             return "expired"
         return "open"
+class OutgoingEmail(models.Model):
+    """One email the app sends (a plan link, a notice of a question or an answer), kept from
+    the moment the action that causes it is saved until the mail server has taken it.
+
+    The row is written in the same transaction as the question or the share, so a mail
+    server that is down loses nothing: the worker (clinic.mail) sends it after commit,
+    retries with a growing pause, and marks it sent once. Emails carry links and notices,
+    never health data; the body is emptied once sent, since a plan link in it opens a plan.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN_LINK = "plan_link", _("Plan link for a patient")
+        QUESTION_NOTICE = "question_notice", _("Notice of a patient's question")
+        ANSWER_NOTICE = "answer_notice", _("Notice of an answer for a patient")
+        ENROLMENT_LINK = "enrolment_link", _("Authenticator enrolment link for staff")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", null=True,
+                               blank=True, verbose_name=_("clinic"),
+                               help_text=_("None for a staff account outside any clinic."))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    recipient = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"],
+                                name="outgoing_email_due")]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.recipient} ({self.get_status_display()})"

@@ -7,16 +7,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit import audit
-from clinic.models import AuditEvent, Clinic, EnrolmentCode, StaffMembership
+from clinic.mail import outgoing_email_queue
+from clinic.models import AuditEvent, Clinic, EnrolmentCode, OutgoingEmail, StaffMembership
 from clinic.roles import CATALOGUE_ADMIN, ROLE_PERMISSIONS
 
 
@@ -108,18 +108,22 @@ def enrolment_code_issue(*, user, account, reason=EnrolmentCode.Reason.FIRST):
     return enrolment, enrolment_code_format(code)
 
 
-def enrolment_link_email(*, to, url, hours):
-    """The email carrying an enrolment link (the one place that sends it)."""
-    send_mail(
-        subject=_("Link your authenticator app"),
-        message=_(
-            "Your clinic's administrator has asked you to link an authenticator app for "
-            "two-step sign-in.\n\nSign in, then open this link: %(url)s\n\n"
-            "The link works once, for %(hours)d hours. If you did not expect it, tell your "
-            "administrator."
-        ) % {"url": url, "hours": hours},
-        from_email=None, recipient_list=[to],
-    )
+def enrolment_link_email(*, account, url, hours):
+    """The email carrying an enrolment link, kept in the outgoing email list and sent once
+    the enrolment is saved."""
+    membership = getattr(account, "membership", None)
+    clinic = membership.clinic if membership is not None else None
+    language = clinic.locale if clinic is not None else settings.LANGUAGE_CODE
+    with translation.override(language):
+        outgoing_email_queue(
+            kind=OutgoingEmail.Kind.ENROLMENT_LINK, clinic=clinic, recipient=account.email,
+            language=language, subject=_("Link your authenticator app"),
+            body=_(
+                "Your clinic's administrator has asked you to link an authenticator app for "
+                "two-step sign-in.\n\nSign in, then open this link: %(url)s\n\n"
+                "The link works once, for %(hours)d hours. If you did not expect it, tell "
+                "your administrator."
+            ) % {"url": url, "hours": hours})
 
 
 @transaction.atomic
@@ -133,9 +137,8 @@ def enrolment_link_send(*, user, account, link_url, reason=EnrolmentCode.Reason.
     token = secrets.token_urlsafe(32)  # 256 bits
     enrolment = enrolment_create(user=user, account=account, kind=EnrolmentCode.Kind.LINK,
                                  reason=reason, secret=token, emailed_to=account.email)
-    url, to = link_url(token), account.email
-    transaction.on_commit(lambda: enrolment_link_email(
-        to=to, url=url, hours=settings.ENROLMENT_CODE_HOURS))
+    enrolment_link_email(account=account, url=link_url(token),
+                         hours=settings.ENROLMENT_CODE_HOURS)
     audit("enrolment_link_send", account, user=user)
     return enrolment
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "django_q",
     "treatments",
     "consultations",
     # Last, so that its post-migrate role set-up sees every app's permissions.
@@ -258,6 +259,34 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+# A mail server that stops answering gives up the connection after this many seconds.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
+
+# Email leaves after the action that causes it is saved (clinic.mail): each one is a row of
+# clinic.OutgoingEmail, sent by the worker (`python manage.py qcluster`, django-q2 on this
+# database: no other server). A failed send is tried again after EMAIL_RETRY_SECONDS,
+# doubling each time up to EMAIL_RETRY_MAX_SECONDS, EMAIL_MAX_ATTEMPTS times in all, then
+# marked failed for staff to see. A send still unfinished after EMAIL_CLAIM_SECONDS (a
+# worker that was stopped mid-send) is taken up again.
+EMAIL_RETRY_SECONDS = env.int("DJANGO_EMAIL_RETRY_SECONDS", default=60)
+EMAIL_RETRY_MAX_SECONDS = env.int("DJANGO_EMAIL_RETRY_MAX_SECONDS", default=60 * 60)
+EMAIL_MAX_ATTEMPTS = env.int("DJANGO_EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_CLAIM_SECONDS = env.int("DJANGO_EMAIL_CLAIM_SECONDS", default=5 * 60)
+Q_CLUSTER = {
+    "name": "clinic",
+    "orm": "default",
+    "workers": env.int("DJANGO_WORKER_PROCESSES", default=1),
+    # A task is stopped after `timeout` seconds and, if its worker never reported back
+    # (stopped or killed), handed out again after `retry` seconds, at most 3 times.
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "poll": 1,
+    # The outbox is the record of what was sent; the queue keeps only failed tasks.
+    "save_limit": -1,
+    "catch_up": False,
+    "label": "Task queue",
+}
 
 # Logs carry request ids, never patient data (see clinic.audit for who did what to whom).
 LOGGING = {

@@ -7,14 +7,14 @@ import math
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit
-from clinic.models import AuditEvent
+from clinic.mail import outgoing_email_queue
+from clinic.models import AuditEvent, OutgoingEmail
 from consultations.access import (
     RecordedRefusal,
     atomic_recording_refusals,
@@ -381,7 +381,8 @@ def token_hash(token):
 def plan_share(*, user, plan, link_url, email=False):
     """Share a plan with its patient: the plan becomes shared, earlier links stop working,
     and a new personal link is made. Returns (link, token); only the token's hash is kept,
-    so the link is shown to the clinician once (and emailed if asked).
+    so the link is shown to the clinician once (and emailed if asked: the email is kept with
+    the share and sent, in the patient's language, once the share is saved; see clinic.mail).
 
     `link_url` turns the token into the full address (the view knows the host).
     """
@@ -401,16 +402,19 @@ def plan_share(*, user, plan, link_url, email=False):
     if email:
         if not patient.email:
             raise PlanRuleError(_("This patient has no email address: copy the link instead."))
-        clinic = plan.consultation.patient.clinic
-        send_mail(
-            subject=_("Your treatment plan from %(clinic)s") % {"clinic": clinic.name},
-            message=_(
-                "Your clinic has shared your treatment plan with you.\n\n"
-                "Open it here: %(url)s\n\n"
-                "You will be asked for your date of birth. The link works for %(days)d days."
-            ) % {"url": link_url(token), "days": settings.PLAN_LINK_DAYS},
-            from_email=None, recipient_list=[patient.email],
-        )
+        clinic = patient.clinic
+        language = clinic.page_language(patient.preferred_language)
+        with translation.override(language):
+            outgoing_email_queue(
+                kind=OutgoingEmail.Kind.PLAN_LINK, clinic=clinic, recipient=patient.email,
+                language=language,
+                subject=_("Your treatment plan from %(clinic)s") % {"clinic": clinic.name},
+                body=_(
+                    "Your clinic has shared your treatment plan with you.\n\n"
+                    "Open it here: %(url)s\n\n"
+                    "You will be asked for your date of birth. The link works for %(days)d "
+                    "days."
+                ) % {"url": link_url(token), "days": settings.PLAN_LINK_DAYS})
         link.emailed_to = patient.email
         link.save(update_fields=["emailed_to"])
     audit("share", plan, user=user, patient=patient)
@@ -548,7 +552,8 @@ def plan_accept_by_patient(*, link):
 def plan_question_ask(*, link, message):
     """The patient asks the clinic about their plan from their link, once they have
     confirmed their date of birth on it, while the plan is theirs to see (shared or
-    accepted)."""
+    accepted). The question is stored whatever the mail server does; the
+    clinic's notice (no health data) leaves once it is saved."""
     link = patient_link_check(link, action="question")
     if link.plan.status not in PATIENT_VISIBLE_STATES:
         raise PlanRuleError(_("This plan cannot take questions now. Please contact the "
@@ -561,12 +566,14 @@ def plan_question_ask(*, link, message):
           actor_label=link_actor(link))
     clinic = link.plan.consultation.patient.clinic
     if clinic.email:
-        send_mail(
-            subject=_("A patient sent a question about plan #%(plan)d") % {"plan": link.plan_id},
-            message=_("A patient asked a question about treatment plan #%(plan)d. Sign in to "
-                      "read it on the plan's page.") % {"plan": link.plan_id},
-            from_email=None, recipient_list=[clinic.email],
-        )
+        with translation.override(clinic.locale):
+            outgoing_email_queue(
+                kind=OutgoingEmail.Kind.QUESTION_NOTICE, clinic=clinic, recipient=clinic.email,
+                language=clinic.locale,
+                subject=_("A patient sent a question about plan #%(plan)d") % {
+                    "plan": link.plan_id},
+                body=_("A patient asked a question about treatment plan #%(plan)d. Sign in "
+                       "to read it on the plan's page.") % {"plan": link.plan_id})
     return question
 
 
@@ -590,13 +597,15 @@ def plan_question_answer(*, user, question, answer):
     audit("answer_question", plan, user=user, patient=patient)
     if patient.email:
         clinic = patient.clinic
-        with translation.override(patient.preferred_language):
-            send_mail(
+        language = clinic.page_language(patient.preferred_language)
+        with translation.override(language):
+            outgoing_email_queue(
+                kind=OutgoingEmail.Kind.ANSWER_NOTICE, clinic=clinic, recipient=patient.email,
+                language=language,
                 subject=_("%(clinic)s has answered your question") % {"clinic": clinic.name},
-                message=_("Your clinic has answered the question you sent about your "
-                          "treatment plan. Open your plan from the link the clinic gave you "
-                          "to read the answer.\n\n%(clinic)s") % {"clinic": clinic.name},
-                from_email=None, recipient_list=[patient.email])
+                body=_("Your clinic has answered the question you sent about your "
+                       "treatment plan. Open your plan from the link the clinic gave you "
+                       "to read the answer.\n\n%(clinic)s") % {"clinic": clinic.name})
     return question
 
 

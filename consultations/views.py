@@ -684,7 +684,7 @@ class PlanShareView(PermissionRequiredMixin, View):
             return redirect("consultations:plan-detail", pk=pk)
         request.session[f"new-plan-link-{plan.pk}"] = link_url(token)
         if link.emailed_to:
-            messages.success(request, _("The link was emailed to %(email)s.") % {
+            messages.success(request, _("The link is being emailed to %(email)s.") % {
                 "email": link.emailed_to})
         return redirect("consultations:plan-detail", pk=pk)
 

@@ -86,3 +86,12 @@ def client_as(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def task_queue_runs_inline(monkeypatch):
+    """Queued tasks run at once in the test's own process (django-q2's sync mode), so an
+    email queued after commit is sent as soon as the commit's callbacks run."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)

@@ -540,13 +540,14 @@ class TestAcceptingAndAsking:
         assert plan.status == "accepted" and plan.accepted_at and plan.accepted_by is None
         assert "You accepted this plan" in response.content.decode()
 
-    def test_the_patient_asks_a_question_and_the_clinician_sees_it(self, shared, visitor,
-                                                                   client_as, clinician):
+    def test_the_patient_asks_a_question_and_the_clinician_sees_it(
+            self, shared, visitor, client_as, clinician, django_capture_on_commit_callbacks):
         plan, token = shared
         confirm(visitor, token)
         mail.outbox.clear()
 
-        visitor.post(link_url(token) + "question/", {"message": "Can I exercise after?"})
+        with django_capture_on_commit_callbacks(execute=True):
+            visitor.post(link_url(token) + "question/", {"message": "Can I exercise after?"})
 
         assert PlanQuestion.objects.get(plan=plan).message == "Can I exercise after?"
         assert len(mail.outbox) == 1
@@ -599,7 +600,8 @@ class TestAcceptingAndAsking:
 
 
 class TestSharingFromTheClinic:
-    def test_sharing_shows_the_link_once_and_emails_it(self, client_as, clinician, patient):
+    def test_sharing_shows_the_link_once_and_emails_it(self, client_as, clinician, patient,
+                                                        django_capture_on_commit_callbacks):
         client = client_as(clinician)
         client.post(reverse("consultations:consultation-create", args=[patient.pk]),
                     complete_intake())
@@ -609,7 +611,8 @@ class TestSharingFromTheClinic:
                            treatment=Treatment.objects.get(code="SILICONE_GEL"))
         mail.outbox.clear()
 
-        client.post(reverse("consultations:plan-share", args=[plan.pk]), {"email": "on"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("consultations:plan-share", args=[plan.pk]), {"email": "on"})
 
         plan.refresh_from_db()
         assert plan.status == "shared"

@@ -317,12 +317,14 @@ class TestTheInbox:
         assert not client.get(reverse("clinic:home")).context["inbox"]["acceptances"]
 
     def test_an_answer_reaches_the_patients_page_and_a_notice_without_health_data(
-            self, client_as, clinician, patient, asked, mailoutbox):
+            self, client_as, clinician, patient, asked, mailoutbox,
+            django_capture_on_commit_callbacks):
         client = client_as(clinician)
 
-        client.post(reverse("consultations:plan-question-answer",
-                            args=[asked.plan_id, asked.pk]),
-                    {"answer": "A little: we use numbing cream.", "next": "inbox"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("consultations:plan-question-answer",
+                                args=[asked.plan_id, asked.pk]),
+                        {"answer": "A little: we use numbing cream.", "next": "inbox"})
 
         asked.refresh_from_db()
         assert asked.answer == "A little: we use numbing cream."

@@ -125,6 +125,8 @@ ACCESS = {
     # Nobody, superusers included, is shown an authenticator's key again.
     "admin:otp_totp_totpdevice_config": admin_access("forbidden", "forbidden"),
     "admin:otp_totp_totpdevice_qrcode": admin_access("forbidden", "forbidden"),
+    "admin:clinic_outgoingemail_add": admin_access("forbidden", "forbidden"),
+    "admin:clinic_outgoingemail_delete": admin_access("forbidden", "forbidden"),
     "admin:axes_*_add": admin_access("forbidden", "forbidden"),
     "admin:treatments_*": admin_access("ok", "ok"),
     "admin:*": admin_access("forbidden", "ok"),
@@ -198,7 +200,9 @@ def world(clinic, other_clinic):
                        treatment=Treatment.objects.get(code="SILICONE_GEL"))
     tokens = {}
     for role in ("link_revoked", "link_expired", "link_valid"):
-        link, tokens[role] = plan_share(user=clinician_a, plan=plan, link_url=str)
+        # The first one emailed, so that the outgoing email list has a row to show.
+        link, tokens[role] = plan_share(user=clinician_a, plan=plan, link_url=str,
+                                        email=role == "link_revoked")
         if role == "link_expired":
             PlanShareLink.objects.filter(pk=link.pk).update(
                 revoked_at=None, expires_at=timezone.now() - datetime.timedelta(days=1))
