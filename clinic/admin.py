@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.shortcuts import get_object_or_404
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.admin_site import HistoryAdmin
 from clinic.models import AuditEvent, Clinic, StaffMembership
@@ -43,3 +46,20 @@ class AuditEventAdmin(HistoryAdmin):
     search_fields = ["actor_label", "request_id", "object_id", "=patient__id"]
     date_hierarchy = "at"
     list_select_related = ["patient"]
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(TOTPDeviceAdmin):
+    """django-otp's authenticator admin; its set-up and QR code pages answer 404 for an
+    authenticator that does not exist (django-otp's own raise a server error)."""
+
+    def config_view(self, request, pk):
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request, pk):
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().qrcode_view(request, pk)

@@ -268,6 +268,15 @@ class TestAnInvalidLookupInTheAdmin:
         assert client.get(url, {"code__regex": "^CO2_FRAC$"}).context["cl"].result_count == 1
 
 
+@pytest.mark.parametrize("page", ["config", "qrcode"])
+def test_an_unknown_authenticators_admin_pages_are_not_found(client_as, superuser, page):
+    TOTPDevice.objects.create(user=superuser, name="Phone", confirmed=True)
+
+    response = client_as(superuser).get(f"/admin/otp_totp/totpdevice/999999/{page}/")
+
+    assert response.status_code == 404
+
+
 class TestJustifications:
     def test_adding_and_reviewing_share_one_limit(self, client_as, clinician, consultation,
                                                   plan):
