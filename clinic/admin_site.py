@@ -1,12 +1,38 @@
 from functools import wraps
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connections, transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from clinic.errors import DATABASE_ERRORS
 from clinic.roles import CATALOGUE_ADMIN, user_has_role
+
+
+class LookupCheckedChangeList(ChangeList):
+    """A list whose filter or search the database refuses (an invalid regular expression in
+    ?name__regex=, say) is answered as the admin answers any invalid lookup: the list again
+    without it (?e=1), instead of a server error. The query runs in a savepoint, so the
+    refused one leaves the request's transaction usable."""
+
+    def get_results(self, request):
+        using = self.queryset.db
+        try:
+            with transaction.atomic(using=using):
+                super().get_results(request)
+        except (DatabaseError, ValueError) as error:
+            if isinstance(error, DATABASE_ERRORS) and not connections[using].is_usable():
+                raise  # the database itself is away: its own 503 page says so
+            raise IncorrectLookupParameters(error) from error
+
+
+class LookupCheckedAdmin(admin.ModelAdmin):
+    def get_changelist(self, request, **kwargs):
+        return LookupCheckedChangeList
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -19,6 +45,15 @@ class ClinicAdminSite(admin.AdminSite):
     site_header = _("Clinic catalogue administration")
     site_title = _("Catalogue admin")
     index_title = _("Treatments catalogue")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model's admin, the project's and the installed apps' alike, lists through
+        LookupCheckedChangeList."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, LookupCheckedAdmin):
+            admin_class = type(admin_class.__name__, (LookupCheckedAdmin, admin_class),
+                               {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request):
         user = request.user

@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.csrf import CsrfViewMiddleware
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -40,6 +42,22 @@ class RequestContextMiddleware:
             request_context_reset(token)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class NulInAddressMiddleware:
+    """An address with a NUL character in its path or its query names no page of this app,
+    and the database refuses to look such text up: it gets a plain 400 page at once, before
+    any view or lookup runs (forms refuse it in what is typed, beside the field)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info or any(
+                "\x00" in key or any("\x00" in value for value in values)
+                for key, values in request.GET.lists()):
+            return HttpResponseBadRequest(render_to_string("400.html"))
+        return self.get_response(request)
 
 
 class PatientPageOriginMiddleware:

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "clinic.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything looks a path or a query value up: a NUL there gets a 400 page.
+    "clinic.middleware.NulInAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "clinic.middleware.PatientPageOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -16,6 +16,7 @@ from consultations.models import (
     ConsultationConcern,
     DatedAnswer,
     Patient,
+    PlannedProcedure,
 )
 from treatments.models import Condition, TreatmentArea
 
@@ -340,7 +341,7 @@ class PlannedProcedureForm(forms.Form):
                     "write it in plain words and in the patient's language."))
     justification = forms.CharField(
         label=_("Why the cautions are acceptable for this patient"), required=False,
-        max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=PlannedProcedure.JUSTIFICATION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Stored with your name and the time, and shown on the plan."),
     )
 

@@ -299,6 +299,8 @@ class PlannedProcedure(models.Model):
     patient_note = models.TextField(
         _("note for the patient"), blank=True,
         help_text=_("Shown on the patient's page and in its PDF exactly as written."))
+    # One limit for a justification, wherever it is written (adding, editing, reviewing).
+    JUSTIFICATION_MAX_LENGTH = 4000
     justification = models.TextField(_("justification of the cautions"), blank=True)
     justified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                      null=True, blank=True, related_name="+")

@@ -20,6 +20,7 @@ from consultations.access import (
     atomic_recording_refusals,
     staff_change_check,
 )
+from clinic.typed_text import NUL_REFUSED, typed_text_storable
 from consultations.models import (
     Consultation,
     course_dates,
@@ -134,8 +135,28 @@ def _checked_course(plan, treatment, first_date, sessions, interval_weeks):
     return check
 
 
-def _cautions(flags):
+def caution_codes(flags):
+    """The relative contraindications among the flags: what a justification answers."""
     return sorted({flag.code for flag in flags if flag.severity == "relative"})
+
+
+def justification_problem(text):
+    """Why a justification cannot be kept as written, or None: the same limits whether it
+    is written when adding, editing or reviewing a procedure."""
+    if not typed_text_storable(text):
+        return str(NUL_REFUSED)
+    limit = PlannedProcedure.JUSTIFICATION_MAX_LENGTH
+    if len(text) > limit:
+        return _("Keep the justification within %(limit)d characters (it has %(length)d).") % {
+            "limit": limit, "length": len(text)}
+    return None
+
+
+def _justification_checked(text):
+    problem = justification_problem(text)
+    if problem:
+        raise PlanRuleError(problem, field="justification")
+    return text
 
 
 @atomic_recording_refusals
@@ -151,8 +172,8 @@ def plan_procedure_add(*, user, plan, treatment, sessions=1, interval_weeks=None
     _plan_change_check(user=user, plan=plan, action="add_procedure")
     _require_editable(plan)
     check = _checked_course(plan, treatment, first_date, sessions, interval_weeks)
-    cautions = _cautions(check.flags)
-    justification = (justification or "").strip()
+    cautions = caution_codes(check.flags)
+    justification = _justification_checked((justification or "").strip())
     if cautions and not justification:
         raise PlanRuleError(_("Write why these cautions are acceptable for this patient: "
                               "%(flags)s.") % {"flags": ", ".join(cautions)},
@@ -186,8 +207,8 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
         raise PlanRuleError(_("That procedure is not in this plan."))
     check = _checked_course(plan, procedure.treatment, first_date, sessions, interval_weeks)
     reviewed = [list(item) for item in procedure.reviewed_flags]
-    new_cautions = _cautions(f for f in check.flags if flag_key(f) not in reviewed)
-    text = (justification or "").strip()
+    new_cautions = caution_codes(f for f in check.flags if flag_key(f) not in reviewed)
+    text = _justification_checked((justification or "").strip())
     if new_cautions and not text:
         raise PlanRuleError(_("Write why the new cautions are acceptable for this patient: "
                               "%(flags)s.") % {"flags": ", ".join(new_cautions)},
@@ -196,11 +217,12 @@ def plan_procedure_reschedule(*, user, plan, procedure, sessions=1, interval_wee
         raise PlanRuleError(_("The earlier justification was written before %(flags)s: write "
                               "one that answers it.") % {"flags": ", ".join(new_cautions)},
                             field="justification")
-    if text:
+    if not caution_codes(check.flags):
+        # Only a caution is justified: without one, a text sent along is not kept.
+        procedure.justification, procedure.justified_by, procedure.justified_at = "", None, None
+    elif text:
         procedure.justification, procedure.justified_by, procedure.justified_at = (
             text, user, timezone.now())
-    elif not _cautions(check.flags):
-        procedure.justification, procedure.justified_by, procedure.justified_at = "", None, None
     procedure.sessions, procedure.interval_weeks, procedure.first_date = (
         sessions, interval_weeks, first_date)
     if notes is not None:
@@ -243,6 +265,8 @@ def plan_status_change(*, user, plan, to, reason=""):
             "current": plan.get_status_display().lower(),
             "target": dict(TreatmentPlan.Status.choices).get(to, to).lower()})
     reason = (reason or "").strip()
+    if not typed_text_storable(reason):
+        raise PlanRuleError(str(NUL_REFUSED), field="reason")
     if plan_reason_needed(plan, to) and not reason:
         raise PlanRuleError(_("Give the reason: it is recorded with the plan."), field="reason")
     if to == TreatmentPlan.Status.SHARED:
@@ -312,7 +336,13 @@ def plan_review(*, user, plan, justifications):
                 % {"name": name})
             continue
         text = (justifications.get(procedure.pk) or "").strip()
-        new_cautions = _cautions(pending.get(procedure.pk, []))
+        if not caution_codes(check.flags):
+            text = ""  # only a caution is justified: a text sent for none is not kept
+        problem = justification_problem(text)
+        if problem:
+            errors[procedure.pk] = problem
+            continue
+        new_cautions = caution_codes(pending.get(procedure.pk, []))
         if new_cautions and not text:
             errors[procedure.pk] = _("Justify the new cautions: %(flags)s.") % {
                 "flags": ", ".join(new_cautions)}
@@ -561,6 +591,8 @@ def plan_question_ask(*, link, message):
     message = (message or "").strip()
     if not message:
         raise PlanRuleError(_("Write your question first."), field="message")
+    if not typed_text_storable(message):
+        raise PlanRuleError(str(NUL_REFUSED), field="message")
     question = PlanQuestion.objects.create(plan=link.plan, message=message[:4000])
     audit("question", link.plan, patient=link.plan.consultation.patient,
           actor_label=link_actor(link))
@@ -587,6 +619,10 @@ def plan_question_answer(*, user, question, answer):
     answer = (answer or "").strip()
     if not answer:
         raise PlanRuleError(_("Write the answer first."), field="answer")
+    if not typed_text_storable(answer):
+        raise PlanRuleError(str(NUL_REFUSED), field="answer")
+    question = PlanQuestion.objects.select_for_update().select_related(
+        "plan__consultation__patient__clinic").get(pk=question.pk)
     if question.answered_at is not None:
         raise PlanRuleError(_("This question has already been answered."), field="answer")
     question.answer, question.answered_by, question.answered_at = (

@@ -6,6 +6,7 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from consultations.models import (
     ConditionAnswer,
@@ -35,7 +36,10 @@ class IntakeEditConflict(Exception):
 
 
 def _person_name(user):
-    return user.get_full_name() or user.get_username()
+    """The staff member's name as a revision keeps it: a copy, shortened with an ellipsis
+    where a long first and last name would not fit the field."""
+    limit = ConsultationRevision._meta.get_field("saved_by_name").max_length
+    return Truncator(user.get_full_name() or user.get_username()).chars(limit)
 
 
 @atomic_recording_refusals

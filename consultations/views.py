@@ -3,7 +3,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,6 +16,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from clinic.audit import audit, audit_shown
 from clinic.middleware import HANDOVER, PENDING_INTAKE
 from clinic.models import AuditEvent
+from clinic.typed_text import typed_text_storable
 from consultations import selectors
 from consultations.consent import consent_seen, consent_states
 from consultations.forms import (
@@ -25,13 +26,14 @@ from consultations.forms import (
     PlannedProcedureForm,
     intake_initial,
 )
-from consultations.models import Patient, TreatmentPlan
+from consultations.models import Patient, PlannedProcedure, TreatmentPlan
 from consultations.patient_plan import patient_plan_body
 from consultations.patient_views import consent_form, consent_pdf_response
 from consultations.plan_services import (
     LIVE_STATES,
     PlanReviewError,
     PlanRuleError,
+    caution_codes,
     plan_create,
     plan_procedure_add,
     plan_moves,
@@ -69,13 +71,22 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
 
 
 class PatientListView(PermissionRequiredMixin, ListView):
+    """The clinic's patients. A search is sent by POST, so that a patient's name or date of
+    birth never stands in an address (browser history, server and proxy logs); its pages
+    are further POSTs of the same search. A query in the address (?q=) is ignored."""
+
     permission_required = "consultations.view_patient"
     template_name = "consultations/patient_list.html"
     context_object_name = "patients"
     paginate_by = 25
 
+    def post(self, request, *args, **kwargs):
+        self.kwargs[self.page_kwarg] = request.POST.get(self.page_kwarg) or 1
+        return self.get(request, *args, **kwargs)
+
     def get_queryset(self):
-        self.search_form = PatientSearchForm(self.request.GET or None)
+        searched = self.request.POST if self.request.method == "POST" else None
+        self.search_form = PatientSearchForm(searched)
         query = self.search_form.cleaned_data["q"] if self.search_form.is_valid() else ""
         self.query = query
         return selectors.patient_list(user=self.request.user, query=query)
@@ -396,9 +407,10 @@ class PlanProcedureFormView(PermissionRequiredMixin, FormView):
         return None
 
     def get_treatment(self):
-        return get_object_or_404(
-            Treatment, code=self.request.GET.get("treatment") or self.request.POST.get(
-                "treatment"), active=True)
+        code = self.request.GET.get("treatment") or self.request.POST.get("treatment") or ""
+        if not typed_text_storable(code):
+            raise Http404  # no treatment's code holds a NUL (nor can the database look it up)
+        return get_object_or_404(Treatment, code=code, active=True)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "consultation": self.plan.consultation}
@@ -509,11 +521,13 @@ class PlanReviewView(PermissionRequiredMixin, TemplateView):
         checks = selectors.plan_checks(plan)
         pending = selectors.plan_review_needed(plan, checks)
         rows = [{"procedure": p, "check": checks.get(p.pk), "new_flags": pending.get(p.pk, []),
+                 "cautioned": bool(checks.get(p.pk) and caution_codes(checks[p.pk].flags)),
                  "text": self.request.POST.get(f"justification_{p.pk}", ""),
                  "error": (errors or {}).get(p.pk)}
                 for p in plan.procedures.all()]
-        return super().get_context_data(plan=plan, patient=plan.consultation.patient,
-                                        rows=rows, **kwargs)
+        return super().get_context_data(
+            plan=plan, patient=plan.consultation.patient, rows=rows,
+            justification_max_length=PlannedProcedure.JUSTIFICATION_MAX_LENGTH, **kwargs)
 
     def post(self, request, pk):
         plan = selectors.plan_get(user=request.user, pk=pk)

@@ -81,7 +81,7 @@ class TestFinding:
         PatientFactory(clinic=clinic, full_name="Bob Brown", phone="0161 496 0000",
                        date_of_birth="1975-06-30")
 
-        response = client_as(clinician).get(LIST_URL, {"q": query})
+        response = client_as(clinician).post(LIST_URL, {"q": query})
 
         assert [p.full_name for p in response.context["patients"]] == ["Amelia Stone"]
 
@@ -95,7 +95,7 @@ class TestFinding:
         assert len(second.context["patients"]) == 5
 
     def test_another_clinics_patients_are_not_listed(self, client_as, clinician, patient, stranger):
-        response = client_as(clinician).get(LIST_URL, {"q": "Amelia"})
+        response = client_as(clinician).post(LIST_URL, {"q": "Amelia"})
 
         assert [p.full_name for p in response.context["patients"]] == ["Amelia Stone"]
 

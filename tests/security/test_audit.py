@@ -230,7 +230,7 @@ def test_logs_carry_no_patient_data(client_as, clinician, clinic, caplog, settin
                        treatment=Treatment.objects.get(code="SILICONE_GEL"))
     _link, token = plan_share(user=clinician, plan=plan, link_url=str)
     client.get(reverse("consultations:plan-detail", args=[plan.pk]))
-    client.get(reverse("consultations:patient-list") + f"?q={MARKER}")
+    client.post(reverse("consultations:patient-list"), {"q": MARKER})
     visitor = Client()
     visitor.post(f"/p/{token}/", {"date_of_birth": "1999-09-09"})
     visitor.post(f"/p/{token}/", {"date_of_birth": "1988-08-08"})
