@@ -6,7 +6,7 @@ request's context from here. Outside a request (commands) the actor is "system".
 """
 
 from clinic.models import AuditEvent
-from clinic.request_context import current_request, request_id
+from clinic.request_context import client_request_id, current_request, request_id
 
 
 def client_ip(request):
@@ -32,4 +32,5 @@ def audit(action, record=None, *, patient=None, outcome=AuditEvent.Outcome.ALLOW
         outcome=outcome,
         ip_address=client_ip(request) if request is not None else None,
         request_id=request_id(),
+        client_request_id=client_request_id(),
     )
