@@ -146,44 +146,59 @@ class TestTheChain:
                                      "records)")
 
 
-@on_postgresql
-def test_entries_written_at_the_same_time_stay_in_one_line(django_db_blocker):
-    """Four requests writing entries at once: each waits its turn, none is chained to an
-    entry another one was chained to."""
-    start = threading.Barrier(4)
+def in_a_thread_of_its_own(work):
+    """Run `work` on a database connection of its own, committing as it goes (the test's
+    own connection stays in the test's transaction)."""
     errors = []
 
-    def write_entries(n):
+    def run():
         try:
-            start.wait()
-            for i in range(15):
-                audit("view", object_type="patient", object_id=f"{n}-{i}")
-        except Exception as error:  # reported below, in the test's own thread
+            work()
+        except Exception as error:  # reported in the test's thread
             errors.append(error)
         finally:
             connections.close_all()
 
-    with django_db_blocker.unblock():
-        before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        threads = [threading.Thread(target=write_entries, args=(n,)) for n in range(4)]
-        try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            written = list(AuditEvent.objects.filter(id__gt=before).order_by("id")
-                           .values("id", "previous_hash", "entry_hash", *CHAINED_FIELDS))
-            previous = [entry["previous_hash"] for entry in written]
-        finally:
-            # This test's rows are committed: the owner removes them again.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER "
-                               "clinic_auditevent_append_only")
-                cursor.execute(f"DELETE FROM {TABLE} WHERE id > %s", [before])
-                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER "
-                               "clinic_auditevent_append_only")
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
 
-    assert errors == []
+
+@on_postgresql
+@pytest.mark.django_db
+def test_entries_written_at_the_same_time_stay_in_one_line():
+    """Four requests writing entries at once: each waits its turn, none is chained to an
+    entry another one was chained to."""
+    start = threading.Barrier(4)
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def write_entries(n):
+        def work():
+            start.wait()
+            for i in range(15):
+                audit("view", object_type="patient", object_id=f"{n}-{i}")
+        return work
+
+    def remove_them():
+        # This test's entries are committed: the owner removes them again.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER clinic_auditevent_append_only")
+            cursor.execute(f"DELETE FROM {TABLE} WHERE id > %s", [before])
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER clinic_auditevent_append_only")
+
+    writers = [in_a_thread_of_its_own(write_entries(n)) for n in range(4)]
+    try:
+        for thread, _errors in writers:
+            thread.join()
+        written = list(AuditEvent.objects.filter(id__gt=before).order_by("id")
+                       .values("id", "previous_hash", "entry_hash", *CHAINED_FIELDS))
+    finally:
+        cleaner, cleaning_errors = in_a_thread_of_its_own(remove_them)
+        cleaner.join()
+
+    assert [error for _thread, errors in writers for error in errors] == []
+    assert cleaning_errors == []
+    previous = [entry["previous_hash"] for entry in written]
     assert len(written) == 60
     assert len(set(previous)) == 60  # no two entries chained to the same one
     assert previous[1:] == [entry["entry_hash"] for entry in written[:-1]]
