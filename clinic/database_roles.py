@@ -65,14 +65,18 @@ def runtime_role_grant(cursor, *, role):
     quoted = cursor.db.ops.quote_name(role)
     cursor.execute("SELECT current_schema()")
     schema = cursor.db.ops.quote_name(cursor.fetchone()[0])
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [AUDIT_TABLE])
+    audit_table_exists = cursor.fetchone()[0]
     for statement in (
         f"GRANT USAGE ON SCHEMA {schema} TO {quoted}",
         f"REVOKE CREATE ON SCHEMA {schema} FROM {quoted}",
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {quoted}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {quoted}",
         # The audit trail: insert and read, never change, delete or empty (nor TRUNCATE,
-        # REFERENCES or TRIGGER, on any table: those are not granted above).
-        f"REVOKE UPDATE, DELETE ON {AUDIT_TABLE} FROM {quoted}",
+        # REFERENCES or TRIGGER, on any table: those are not granted above). Before the
+        # first migration it does not exist yet: `migrate` runs this again after it.
+        *([f"REVOKE UPDATE, DELETE ON {AUDIT_TABLE} FROM {quoted}"] if audit_table_exists
+          else []),
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
