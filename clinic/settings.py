@@ -114,9 +114,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # On PostgreSQL the app runs as its own role (DATABASE_URL), which owns no table, and
 # migrations run as the tables' owner (DATABASE_OWNER_URL, same database): see
-# clinic.database_roles and docs/deploy.md. Unset, one role does both.
-DATABASE_OWNER = (env.db("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="")
-                  else None)
+# clinic.database_roles and docs/deploy.md. Unset (or on SQLite), one role does both.
+DATABASE_OWNER = (env.db("DATABASE_OWNER_URL")
+                  if env.str("DATABASE_OWNER_URL", default="")
+                  and DATABASES["default"]["ENGINE"].endswith("postgresql") else None)
 if DATABASE_OWNER is not None and DATABASE_OWNER["NAME"] != DATABASES["default"]["NAME"]:
     raise ImproperlyConfigured(
         "DATABASE_OWNER_URL must name the same database as DATABASE_URL (it is the same "
