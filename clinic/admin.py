@@ -123,7 +123,8 @@ class AuditEventAdmin(HistoryAdmin):
     list_display = ["at", "actor_label", "action", "object_type", "object_id", "patient",
                     "outcome", "ip_address", "request_id"]
     list_filter = ["outcome", "action", "object_type", ("actor", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["actor_label", "request_id", "object_id", "=patient__id"]
+    search_fields = ["actor_label", "request_id", "client_request_id", "object_id",
+                     "=patient__id"]
     date_hierarchy = "at"
     list_select_related = ["patient"]
 

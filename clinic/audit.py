@@ -11,7 +11,7 @@ a request and "system" outside one.
 
 from clinic.client_address import client_ip
 from clinic.models import AuditEvent
-from clinic.request_context import current_request, request_id
+from clinic.request_context import client_request_id, current_request, request_id
 
 __all__ = ["audit", "client_ip"]
 
@@ -33,6 +33,7 @@ def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Ou
         outcome=outcome,
         ip_address=client_ip(request) if request is not None else None,
         request_id=request_id(),
+        client_request_id=client_request_id(),
     )
 
 

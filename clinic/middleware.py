@@ -14,7 +14,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from clinic.errors import DATABASE_ERRORS, database_unavailable
-from clinic.request_context import new_request_id, request_context_reset, request_context_set
+from clinic.request_context import (
+    caller_request_id,
+    new_request_id,
+    request_context_reset,
+    request_context_set,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +32,15 @@ KEPT_ON_EXPIRY = {"consultations:consultation-create", "consultations:consultati
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (echoed in X-Request-ID) and makes the request available to
-    the audit trail and the logs."""
+    """Gives each request the server's own id (echoed in X-Request-ID), keeps the caller's
+    X-Request-ID apart, and makes the request available to the audit trail and the logs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.request_id = new_request_id(request)
+        request.client_request_id = caller_request_id(request)
         token = request_context_set(request)
         try:
             response = self.get_response(request)

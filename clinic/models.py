@@ -1,7 +1,9 @@
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from clinic.audit_chain import CHAINED_FIELDS, GENESIS, entry_hash
 
 
 class Clinic(models.Model):
@@ -62,19 +64,29 @@ class AuditTrailIsAppendOnly(Exception):
     pass
 
 
+# The PostgreSQL advisory lock that lines up writers of the audit trail (any fixed number,
+# used for nothing else).
+AUDIT_CHAIN_LOCK = 7_301_642_551
+
+
 class AuditEvent(models.Model):
     """One read or write of patient data: who, which patient, what was done to which record,
     whether it was allowed, when, from where, in which request.
 
-    Append-only: the database refuses to change or delete a row (see the migration's
-    triggers), so the trail cannot be edited after the fact.
+    Append-only: the database refuses to change, delete or truncate rows (see the
+    migrations' triggers) and the app's own database role may only insert and read them
+    (docs/deploy.md). Each entry is chained to the one before it by a hash of its content
+    (clinic.audit_chain), so an entry changed or removed by someone who got past both is
+    found by `manage.py audit_verify`.
     """
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", _("Allowed")
         DENIED = "denied", _("Denied")
 
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Set before the entry is hashed, hence a default rather than auto_now_add (which
+    # would set it again while saving, after the hash).
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                               blank=True, related_name="+", verbose_name=_("staff member"))
     actor_label = models.CharField(_("who"), max_length=150)
@@ -87,6 +99,12 @@ class AuditEvent(models.Model):
                                default=Outcome.ALLOWED)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    # What the caller (or a proxy in front) sent as X-Request-ID, kept apart from the
+    # server's own id so that a caller cannot pass its requests off as another's.
+    client_request_id = models.CharField(_("caller's request id"), max_length=64, blank=True)
+    previous_hash = models.CharField(_("previous entry's hash"), max_length=64, blank=True,
+                                     editable=False)
+    entry_hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -97,7 +115,26 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AuditTrailIsAppendOnly("the audit trail is append-only: UPDATE refused")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self._chain_to_last(using)
+            super().save(*args, **kwargs)
+
+    def _chain_to_last(self, using):
+        """Link this entry to the last one. One entry at a time: on PostgreSQL a lock held
+        until the transaction ends makes concurrent requests wait their turn (SQLite writes
+        one transaction at a time anyway), so the chain stays a single line."""
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        last = (AuditEvent.objects.using(using).order_by("-id")
+                .values_list("entry_hash", flat=True).first())
+        self.previous_hash = last if last is not None else GENESIS
+        self.entry_hash = entry_hash(self.chained_content(), self.previous_hash)
+
+    def chained_content(self):
+        return {name: getattr(self, name) for name in CHAINED_FIELDS}
 
     def delete(self, *args, **kwargs):
         raise AuditTrailIsAppendOnly("the audit trail is append-only: DELETE refused")

@@ -116,6 +116,17 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# On PostgreSQL the app runs as its own role (DATABASE_URL), which owns no table, and
+# migrations run as the tables' owner (DATABASE_OWNER_URL, same database): see
+# clinic.database_roles and docs/deploy.md. Unset (or on SQLite), one role does both.
+DATABASE_OWNER = (env.db("DATABASE_OWNER_URL")
+                  if env.str("DATABASE_OWNER_URL", default="")
+                  and DATABASES["default"]["ENGINE"].endswith("postgresql") else None)
+if DATABASE_OWNER is not None and DATABASE_OWNER["NAME"] != DATABASES["default"]["NAME"]:
+    raise ImproperlyConfigured(
+        "DATABASE_OWNER_URL must name the same database as DATABASE_URL (it is the same "
+        "database, reached as the role that owns its tables)."
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -296,7 +307,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "clinic.request_context.RequestIdLogFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
-                                       "%(message)s"}},
+                                       "[caller %(client_request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
                              "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},

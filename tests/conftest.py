@@ -1,8 +1,12 @@
+from unittest import mock
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
+from clinic.database_roles import OWNER_FIELDS, owner_settings
 from clinic.roles import CATALOGUE_ADMIN, CLINICIAN
 from tests.factories import ClinicFactory, UserFactory
 from treatments.loading import catalogue_load
@@ -37,6 +41,44 @@ def empty_cache():
     """Each test starts with no rendered page kept from another test (their database rows,
     ids included, are rolled back and may come again)."""
     cache.clear()
+
+
+# The app's own database role as DATABASE_URL names it, before the tests switch to the owner.
+APP_ROLE = {field: settings.DATABASES["default"].get(field) for field in OWNER_FIELDS}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With DATABASE_OWNER_URL set, the tests create their database and run as its owner (the
+    app's role may not create databases, nor empty the audit trail between tests); the tests
+    of the app's role connect as that role themselves (tests/security/test_database_roles)."""
+    owner = owner_settings()
+    if owner is not None:
+        settings.DATABASES["default"].update({field: owner.get(field) for field in OWNER_FIELDS})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_trail_guard_lifted_to_empty_the_test_database():
+    """Tests that commit (the browser's live server) end by emptying every table with one
+    TRUNCATE, which the audit trail refuses on PostgreSQL; the test database's owner lifts
+    that guard for the emptying statement only, in its transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from clinic.models import AuditEvent
+
+    table = AuditEvent._meta.db_table
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **options):
+        statements = original(self, style, tables, **options)
+        if table not in tables or not statements:
+            return statements
+        return [f"ALTER TABLE {table} DISABLE TRIGGER clinic_auditevent_no_truncate",
+                *statements,
+                f"ALTER TABLE {table} ENABLE TRIGGER clinic_auditevent_no_truncate"]
+
+    with mock.patch.object(DatabaseOperations, "sql_flush", sql_flush):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "55439"))
 APP_PORT = int(os.environ.get("FAULTS_APP_PORT", "8766"))
 BASE = f"http://127.0.0.1:{APP_PORT}"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/clinic_faults"
+OWNER_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/clinic_faults"
+# gunicorn runs as the app's own role, which owns no table (docs/deploy.md).
+DATABASE_URL = f"postgres://clinic_app:clinic-app-faults@127.0.0.1:{PG_PORT}/clinic_faults"
 LOAD_SECONDS = 36
 THREADS = 4
 SMTP_PORT = int(os.environ.get("FAULTS_SMTP_PORT", "8767"))
@@ -82,7 +84,7 @@ class Cluster:
 
 
 SERVER_ENV = {
-    "DATABASE_URL": DATABASE_URL, "DJANGO_SECRET_KEY": "faults-" + "k" * 50,
+    "DATABASE_URL": DATABASE_URL, "DATABASE_OWNER_URL": OWNER_URL, "DJANGO_SECRET_KEY": "faults-" + "k" * 50,
     "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0",
     "DJANGO_HSTS_SECONDS": "0", "DJANGO_REQUIRE_2FA": "0", "DJANGO_LOG_LEVEL": "CRITICAL",
@@ -116,6 +118,7 @@ def prepare():
     django.setup()
     from django.core.management import call_command
 
+    call_command("db_roles", create_role=True, stdout=open(os.devnull, "w"))
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))

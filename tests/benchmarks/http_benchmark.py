@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -25,13 +26,19 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL",
                             "postgres://postgres@127.0.0.1:5432/clinic_bench")
+# gunicorn runs as the app's own role, as in production: it owns no table (docs/deploy.md);
+# BENCH_DATABASE_URL's role owns them and migrates.
+_SERVER = urllib.parse.urlsplit(SERVER_URL)
+APP_ROLE_URL = _SERVER._replace(netloc=f"clinic_bench_app:clinic-bench-app@{_SERVER.hostname}:"
+                                       f"{_SERVER.port or 5432}").geturl()
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 WARM_UP = os.environ.get("BENCH_WARM_UP", "2s")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 ARTIFACTS = PROJECT / "test-artifacts"
 
 SERVER_ENV = {
-    "DATABASE_URL": SERVER_URL,
+    "DATABASE_URL": APP_ROLE_URL,
+    "DATABASE_OWNER_URL": SERVER_URL,
     "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -79,6 +86,7 @@ def generate(patients=1000, consultations=3000):
     )
     from consultations.selectors import intake_catalogue
 
+    call_command("db_roles", create_role=True, stdout=open(os.devnull, "w"))
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_catalogue", verbosity=0, stdout=open(os.devnull, "w"))

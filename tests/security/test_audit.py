@@ -5,11 +5,14 @@ import logging
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.middleware import RequestContextMiddleware
 from clinic.models import AuditEvent, AuditTrailIsAppendOnly
+from clinic.request_context import RequestIdLogFilter, request_context_reset, request_context_set
 from consultations.models import Consultation, TreatmentPlan
 from consultations.plan_services import plan_create, plan_procedure_add, plan_share
 from tests.consultations.intake_data import complete_intake
@@ -52,6 +55,48 @@ class TestReadsAndWritesAreRecorded:
                                                     args=[patient.pk]))
 
         assert AuditEvent.objects.get(patient=patient).request_id == response["X-Request-ID"]
+
+    def test_a_callers_request_id_is_kept_apart_from_the_servers(self, client_as, clinician,
+                                                                 clinic):
+        patient = PatientFactory(clinic=clinic)
+        given = "proxy-trace-0001"
+
+        response = client_as(clinician).get(reverse("consultations:patient-detail",
+                                                    args=[patient.pk]),
+                                            HTTP_X_REQUEST_ID=given)
+
+        event = AuditEvent.objects.get(patient=patient)
+        assert response["X-Request-ID"] != given and len(response["X-Request-ID"]) == 32
+        assert event.request_id == response["X-Request-ID"]
+        assert event.client_request_id == given
+
+    @pytest.mark.parametrize("given", ["x" * 65, "two words", "line\nbreak", "ünïcode",
+                                       "<script>", "a;b"])
+    def test_a_callers_request_id_that_is_not_plain_is_dropped(self, client_as, clinician,
+                                                               clinic, given):
+        patient = PatientFactory(clinic=clinic)
+
+        response = client_as(clinician).get(reverse("consultations:patient-detail",
+                                                    args=[patient.pk]),
+                                            HTTP_X_REQUEST_ID=given)
+
+        event = AuditEvent.objects.get(patient=patient)
+        assert event.client_request_id == ""
+        assert event.request_id == response["X-Request-ID"] != given
+
+    def test_logs_name_the_callers_request_id_as_such(self, rf):
+        request = rf.get("/", HTTP_X_REQUEST_ID="proxy-trace-0002")
+        RequestContextMiddleware(lambda request: HttpResponse())(request)
+        record = logging.LogRecord("clinic", logging.INFO, __file__, 1, "seen", None, None)
+
+        token = request_context_set(request)
+        try:
+            RequestIdLogFilter().filter(record)
+        finally:
+            request_context_reset(token)
+
+        assert record.request_id == request.request_id != "proxy-trace-0002"
+        assert record.client_request_id == "proxy-trace-0002"
 
     def test_a_refused_read_is_recorded_as_denied(self, client_as, clinician, other_clinic):
         stranger = PatientFactory(clinic=other_clinic)
