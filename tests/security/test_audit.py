@@ -181,7 +181,7 @@ class TestWhoWasShown:
         PatientFactory(clinic=clinic, full_name="Bruno Costa")
         PatientFactory(clinic=other_clinic, full_name="Amelia Other")
 
-        client_as(clinician).get(reverse("consultations:patient-list"), {"q": "Amelia"})
+        client_as(clinician).post(reverse("consultations:patient-list"), {"q": "Amelia"})
 
         assert self.shown("listed") == [found]
         assert events(action="list") == [("list", "patient", "allowed")]
