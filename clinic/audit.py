@@ -20,9 +20,19 @@ def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Ou
           object_type="", object_id="", actor_label=""):
     """Record one read or write of patient data by `user`, the staff member acting (None for
     a patient's link or a background check, which `actor_label` names)."""
+    entry = audit_entry(action, record, user=user, patient=patient, outcome=outcome,
+                        object_type=object_type, object_id=object_id, actor_label=actor_label)
+    entry.save()
+    return entry
+
+
+def audit_entry(action, record=None, *, user=None, patient=None,
+                outcome=AuditEvent.Outcome.ALLOWED, object_type="", object_id="",
+                actor_label=""):
+    """The entry `audit` writes, not yet written."""
     request = current_request()
     staff = user if user is not None and user.is_authenticated else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=staff,
         actor_label=actor_label or (staff.get_username() if staff else
                                     ("anonymous" if request is not None else "system")),
@@ -40,8 +50,8 @@ def audit(action, record=None, *, user=None, patient=None, outcome=AuditEvent.Ou
 def audit_shown(action, patients, *, user):
     """Record that a page listing patients (a dashboard, a search) showed these to `user`:
     one entry per patient, however many of its rows named them."""
-    shown = set()
+    shown = {}
     for patient in patients:
-        if patient.pk not in shown:
-            shown.add(patient.pk)
-            audit(action, patient, user=user, patient=patient)
+        shown.setdefault(patient.pk, patient)
+    AuditEvent.append_all(audit_entry(action, patient, user=user, patient=patient)
+                          for patient in shown.values())

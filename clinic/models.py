@@ -116,22 +116,43 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise AuditTrailIsAppendOnly("the audit trail is append-only: UPDATE refused")
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            self._chain_to_last(using)
+        # No savepoint of its own: inside a service's transaction, the entry and the chain's
+        # lock belong to that transaction; outside one, this is the transaction.
+        with transaction.atomic(using=using, savepoint=False):
+            self._link(self._chain_head(using))
             super().save(*args, **kwargs)
 
-    def _chain_to_last(self, using):
-        """Link this entry to the last one. One entry at a time: on PostgreSQL a lock held
+    @classmethod
+    def append_all(cls, entries, *, using=None):
+        """Write several new entries at once (one page showing many patients), chained in
+        the order given: one lock, one read of the chain's head, one insert."""
+        entries = list(entries)
+        if not entries:
+            return []
+        using = using or router.db_for_write(cls)
+        with transaction.atomic(using=using, savepoint=False):
+            previous = cls._chain_head(using)
+            for entry in entries:
+                previous = entry._link(previous)
+            return cls.objects.using(using).bulk_create(entries)
+
+    @classmethod
+    def _chain_head(cls, using):
+        """The hash of the last entry. One writer at a time: on PostgreSQL a lock held
         until the transaction ends makes concurrent requests wait their turn (SQLite writes
         one transaction at a time anyway), so the chain stays a single line."""
         connection = connections[using]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
-        last = (AuditEvent.objects.using(using).order_by("-id")
+        last = (cls.objects.using(using).order_by("-id")
                 .values_list("entry_hash", flat=True).first())
-        self.previous_hash = last if last is not None else GENESIS
-        self.entry_hash = entry_hash(self.chained_content(), self.previous_hash)
+        return last if last is not None else GENESIS
+
+    def _link(self, previous_hash):
+        self.previous_hash = previous_hash
+        self.entry_hash = entry_hash(self.chained_content(), previous_hash)
+        return self.entry_hash
 
     def chained_content(self):
         return {name: getattr(self, name) for name in CHAINED_FIELDS}
