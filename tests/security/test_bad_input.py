@@ -13,9 +13,10 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, EnrolmentCode, OutgoingEmail
 from clinic.roles import CLINICIAN
 from clinic.typed_text import NUL_REFUSED
 from consultations.forms import PlannedProcedureForm
@@ -224,6 +225,13 @@ class TestAnInvalidLookupInTheAdmin:
         """The database reads a pattern only against a row: every list gets one."""
         AuditEvent.objects.create(actor_label="system", action="view", object_type="patient")
         TOTPDevice.objects.create(user=superuser, name="Phone", confirmed=True)
+        StaticDevice.objects.create(user=superuser, name="Backup codes", confirmed=True)
+        EnrolmentCode.objects.create(user=superuser, code_hash="0" * 64,
+                                     expires_at=timezone.now())
+        OutgoingEmail.objects.create(kind=OutgoingEmail.Kind.ANSWER_NOTICE, clinic=clinic,
+                                     recipient="someone@example.com", language="en",
+                                     subject="Subject", message_id="<probe@example.com>",
+                                     next_attempt_at=timezone.now())
         AccessAttempt.objects.create(username="someone", ip_address="127.0.0.1",
                                      user_agent="test", failures_since_start=1)
         AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.1",
