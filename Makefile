@@ -11,7 +11,7 @@ MANAGE := $(BIN)/python manage.py
 # the safe defaults (HTTPS only, HSTS, TOTP required).
 DEMO_ENV := DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_REQUIRE_2FA=0
 
-.PHONY: run test bench bench-engine faults security-scan install install-test
+.PHONY: run test bench bench-engine faults properties security-scan install install-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -46,6 +46,11 @@ run: install .env
 
 test: install-test
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-not-secret} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property-based tests with 500 generated inputs for every form and URL parameter
+# (make test sends 25 to each).
+properties: install-test
+	PROPERTY_EXAMPLES=500 DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-not-secret} $(BIN)/python -m pytest tests/security/test_forms_properties.py $(PYTEST_ARGS)
 
 # Engine speed on the shipped catalogue and on 1,000 to 5,000 generated treatments.
 bench-engine: install-test
