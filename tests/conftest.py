@@ -36,6 +36,15 @@ def plain_http_test_server():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Every test account's password is hashed with a fast hasher: the tests are about who
+    may sign in and what they see, not the hash's cost (production keeps Django's default,
+    which `check --deploy` runs with in tests/security)."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with no rendered page kept from another test (their database rows,
