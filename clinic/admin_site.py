@@ -1,6 +1,8 @@
 from functools import wraps
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminToField
+from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.views import redirect_to_login
@@ -70,6 +72,9 @@ class ClinicAdminSite(admin.AdminSite):
                 if request.user.is_authenticated:
                     raise PermissionDenied
                 return redirect_to_login(request.get_full_path())
+            if any(params.get(TO_FIELD_VAR, None) == "" for params in (request.GET, request.POST)):
+                # Django's admin looks up a field named "" and fails: a bad request.
+                raise DisallowedModelAdminToField("An empty field cannot be referenced.")
             return inner(request, *args, **kwargs)
 
         return guarded

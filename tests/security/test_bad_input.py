@@ -9,6 +9,7 @@ import datetime
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db import models
 from django.test import Client
 from django.urls import reverse
@@ -408,3 +409,11 @@ class TestPatientSearch:
             assert 'method="post" action="/patients/"' in html
             assert not any("Bob" in part.split('"', 1)[0]
                            for part in html.split('href="')[1:] + html.split('action="')[1:])
+
+
+def test_an_empty_field_to_refer_to_in_an_admin_address_is_a_bad_request(client_as, superuser):
+    url = reverse("admin:auth_group_change", args=[Group.objects.first().pk])
+
+    response = client_as(superuser).get(url, {"_to_field": ""})
+
+    assert response.status_code == 400
